@@ -1,0 +1,144 @@
+"""The side effects one invocation runs with, injected so tests can swap each for a fake.
+
+`Deps` holds what the caller decides (env, options, clock, browser, prompts); `Context` derives the
+rest once and lazily: settings, the config file, the store, the HTTP session. Nothing is imported or
+opened before a command needs it — the `token` hot path must stay cheap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pdauth import config as cfg
+from pdauth.errors import LockTimeout, MissingClientCredentials
+from pdauth.store import SecretStore, client_secret_key, open_store
+
+if TYPE_CHECKING:
+    import requests
+
+    from pdauth.oauth import ClientCredentials
+
+
+def _default_session() -> requests.Session:
+    from pdauth.api import new_session
+
+    return new_session()
+
+
+def _default_open_browser(url: str) -> bool:
+    import webbrowser
+
+    return webbrowser.open(url)
+
+
+@dataclass
+class Deps:
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    profile: str | None = None
+    redirect_uri: str | None = None
+    store: str | None = None
+    now: Callable[[], float] = time.time
+    session_factory: Callable[[], requests.Session] = _default_session
+    open_browser: Callable[[str], bool] = _default_open_browser
+    # Prompts; None means "not interactive": anything that would need one fails with a hint instead.
+    ask: Callable[[str], str] | None = None
+    ask_secret: Callable[[str], str] | None = None
+    keyring_backend: Any = None  # tests inject an in-memory backend; None = resolve as keyring does
+    lock_timeout: float = 30.0
+
+
+class Context:
+    def __init__(self, deps: Deps):
+        self.deps = deps
+        self.env = deps.env
+
+    @cached_property
+    def config_dir(self) -> Path:
+        return cfg.config_dir(self.env)
+
+    @cached_property
+    def config(self) -> cfg.ConfigFile:
+        return cfg.ConfigFile.load(self.config_dir)
+
+    @cached_property
+    def settings(self) -> cfg.Settings:
+        return cfg.resolve(
+            self.env,
+            self.config,
+            profile=self.deps.profile,
+            redirect_uri=self.deps.redirect_uri,
+            store=self.deps.store,
+        )
+
+    @property
+    def profile_name(self) -> str:
+        return self.settings.profile
+
+    @property
+    def saved_profile(self) -> cfg.Profile:
+        return self.config.profile(self.profile_name)
+
+    @cached_property
+    def store(self) -> SecretStore:
+        saved = self.saved_profile
+        remembered = saved.keyring_backend if (saved.store or "keyring") == self.settings.store_kind else None
+        return open_store(
+            self.settings,
+            remembered_backend=remembered,
+            ask_passphrase=self.deps.ask_secret,
+            keyring_backend=self.deps.keyring_backend,
+        )
+
+    @cached_property
+    def session(self) -> requests.Session:
+        return self.deps.session_factory()
+
+    def now(self) -> float:
+        return self.deps.now()
+
+    def client_credentials(self) -> ClientCredentials:
+        from pdauth.oauth import ClientCredentials
+
+        client_id = self.settings.client_id
+        secret = self.env.get(cfg.ENV_CLIENT_SECRET) or (
+            self.store.get(client_secret_key(self.profile_name)) if client_id else None
+        )
+        if not client_id or not secret:
+            raise MissingClientCredentials(f"No Pipedrive app credentials for profile {self.profile_name!r}")
+        return ClientCredentials(client_id, secret)
+
+    @contextlib.contextmanager
+    def profile_lock(self) -> Iterator[None]:
+        """Serialises refreshes of one profile across processes.
+
+        flock-based: the kernel drops it when its holder dies, so a killed process never leaves it stale.
+        """
+        from filelock import FileLock, Timeout
+
+        lock_dir = self.settings.lock_dir
+        cfg.ensure_private_dir(lock_dir)
+        lock = FileLock(str(lock_dir / f"{self.profile_name}.lock"), timeout=self.deps.lock_timeout)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise LockTimeout(
+                f"Waited {self.deps.lock_timeout:g} s for the lock of profile {self.profile_name!r}"
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def update_profile(self, edit: Callable[[cfg.Profile], None]) -> None:
+        with cfg.editing(self.config_dir) as config:
+            profile = config.profile(self.profile_name)
+            edit(profile)
+            config.profiles[self.profile_name] = profile
+            self.config.profiles[self.profile_name] = profile

@@ -1,0 +1,129 @@
+"""The error tree: every failure pdauth reports is one of these, with an exit code and a next step.
+
+`cli.main` turns them into one line on stderr exactly once; the core raises them and never prints.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    ERROR = 1
+    USAGE = 2
+    AUTH = 4  # as in `gh`: the user must (re)authenticate before anything else will work
+    INTERRUPTED = 130
+
+
+class PdauthError(Exception):
+    """Base error. `message` says what happened; `hint` names the next step."""
+
+    exit_code: ExitCode = ExitCode.ERROR
+    hint: str = ""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if hint is not None:
+            self.hint = hint
+
+    def one_line(self) -> str:
+        text = self.message.rstrip(".")
+        return f"{text}. {self.hint}" if self.hint else f"{text}."
+
+
+# -- configuration and usage ------------------------------------------------------------------------
+
+
+class ConfigError(PdauthError):
+    exit_code = ExitCode.USAGE
+
+
+class MissingClientCredentials(ConfigError):
+    hint = (
+        "Set PIPEDRIVE_CLIENT_ID and PIPEDRIVE_CLIENT_SECRET, or run `pdauth login` in a terminal "
+        "to enter them once"
+    )
+
+
+# -- authentication needed (exit 4) ---------------------------------------------------------------
+
+
+class AuthRequired(PdauthError):
+    exit_code = ExitCode.AUTH
+    hint = "Run `pdauth login`"
+
+
+class NotLoggedIn(AuthRequired):
+    pass
+
+
+class RefreshTokenInvalid(AuthRequired):
+    pass
+
+
+class AuthorizationDenied(AuthRequired):
+    hint = "Run `pdauth login` again and choose “Allow and install”"
+
+
+class AccessTokenRejected(AuthRequired):
+    pass
+
+
+# -- login ----------------------------------------------------------------------------------------
+
+
+class LoginError(PdauthError):
+    pass
+
+
+class PortInUse(LoginError):
+    pass
+
+
+class CallbackTimeout(LoginError):
+    hint = "Run `pdauth login` again (use --timeout SECONDS for more time)"
+
+
+class StateMismatch(LoginError):
+    pass
+
+
+# -- network --------------------------------------------------------------------------------------
+
+
+class TokenRequestFailed(PdauthError):
+    hint = "Try again in a moment; if it persists, check the client id/secret and PDAUTH_OAUTH_URL"
+
+
+class ApiRequestFailed(PdauthError):
+    pass
+
+
+# -- storage --------------------------------------------------------------------------------------
+
+
+class StoreError(PdauthError):
+    pass
+
+
+class KeyringUnavailable(StoreError):
+    hint = (
+        "Unlock or install a Secret Service keyring (e.g. gnome-keyring), or use the encrypted file store "
+        "with `pdauth login --store file`, or in CI set PIPEDRIVE_REFRESH_TOKEN with the client id/secret"
+    )
+
+
+class WrongPassphrase(StoreError):
+    exit_code = ExitCode.AUTH
+    hint = "Check PDAUTH_PASSPHRASE (the token file was left untouched)"
+
+
+class PassphraseRequired(StoreError):
+    exit_code = ExitCode.USAGE
+    hint = "Set PDAUTH_PASSPHRASE, or run the command in a terminal to be asked for it"
+
+
+class LockTimeout(PdauthError):
+    hint = "Another pdauth process is refreshing this profile; try again, or kill the stuck process"

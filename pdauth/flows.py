@@ -1,0 +1,267 @@
+"""The use cases behind the commands: login, whoami, status, logout, switch. Never prints.
+
+Each takes a Context (settings, store, session, clock, browser, prompts) and returns data for the CLI to
+render; failures are PdauthError subclasses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from pdauth import config as cfg
+from pdauth.context import Context
+from pdauth.errors import AccessTokenRejected, AuthorizationDenied, ConfigError, MissingClientCredentials
+from pdauth.sources import AccessToken, current_token, env_source, refresh, remember_tokens
+from pdauth.store import client_secret_key, load_tokens, save_tokens, token_key
+from pdauth.tokens import TokenSet
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# How long to wait for the browser opener to report whether it could open anything.
+BROWSER_START_WAIT = 2.0
+
+
+class LoginUI(Protocol):
+    def show_url(self, url: str, browser_opened: bool) -> None: ...
+    def waiting(self) -> contextlib.AbstractContextManager[None]: ...
+
+
+class QuietLoginUI:
+    def show_url(self, url: str, browser_opened: bool) -> None:
+        pass
+
+    def waiting(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    profile: str
+    identity: cfg.Identity
+    replaced: cfg.Identity | None
+    store: str
+
+
+def login(ctx: Context, ui: LoginUI, *, timeout: float = 300.0, open_browser: bool = True) -> LoginResult:
+    from pdauth import oauth
+    from pdauth.api import fetch_identity
+    from pdauth.loopback import CallbackInbox, CallbackListener
+
+    settings = ctx.settings
+    client_id = settings.client_id or _ask(ctx, "Pipedrive app client id", secret=False)
+    # Touch the store before the browser opens: a missing keyring or a wrong passphrase fails now,
+    # not after the user has clicked "Allow and install".
+    stored_secret = ctx.store.get(client_secret_key(ctx.profile_name))
+    secret = ctx.env.get(cfg.ENV_CLIENT_SECRET) or stored_secret or _ask(ctx, "Pipedrive app client secret", secret=True)
+    client = oauth.ClientCredentials(client_id, secret)
+
+    state = oauth.new_state()
+    inbox = CallbackInbox(state)
+    listener = CallbackListener(settings.redirect_uri, inbox)  # binds now: a busy port fails here
+    url = oauth.authorize_url(settings.oauth_url, client_id, settings.redirect_uri, state)
+    with listener:  # serving before the browser opens, or a blocking BROWSER command deadlocks
+        opened = _open_browser(ctx.deps.open_browser, url) if open_browser else False
+        ui.show_url(url, opened)
+        with ui.waiting():
+            result = inbox.wait(timeout)
+        if result.error is not None:
+            inbox.finish(False, "Pipedrive did not authorize pdauth. You can close this tab.")
+            raise AuthorizationDenied(f"Authorization was denied in the browser ({result.error})")
+        assert result.code is not None
+        try:
+            tokens = oauth.exchange_code(
+                ctx.session, settings.oauth_url, client, result.code, settings.redirect_uri, ctx.now()
+            )
+            identity = fetch_identity(ctx.session, tokens.api_domain, tokens.access_token)
+            replaced = _persist_login(ctx, client, tokens, identity)
+        except Exception as exc:
+            inbox.finish(False, "pdauth could not complete the login; see your terminal for details.")
+            raise exc from None
+        inbox.finish(True, f"Logged in to {identity.describe()}. You can close this tab.")
+        listener.close(linger=5.0)
+    return LoginResult(ctx.profile_name, identity, replaced, ctx.store.describe())
+
+
+def _open_browser(opener: Callable[[str], bool], url: str) -> bool:
+    """Open the browser off the main thread: a BROWSER command may block until its page has loaded,
+    and that page (the completion page) waits for this very login to finish."""
+    import threading
+
+    outcome: list[bool] = []
+
+    def run() -> None:
+        try:
+            outcome.append(bool(opener(url)))
+        except Exception:  # a broken browser setup is not a failed login: the URL is printed anyway
+            log.debug("opening the browser failed", exc_info=True)
+            outcome.append(False)
+
+    thread = threading.Thread(target=run, daemon=True, name="pdauth-browser")
+    thread.start()
+    thread.join(BROWSER_START_WAIT)
+    # Still running means a browser command started and is busy with the page: it did open.
+    return outcome[0] if outcome else True
+
+
+def _ask(ctx: Context, prompt: str, *, secret: bool) -> str:
+    ask = ctx.deps.ask_secret if secret else ctx.deps.ask
+    if ask is None:
+        raise MissingClientCredentials(f"No Pipedrive app credentials for profile {ctx.profile_name!r}")
+    value = ask(prompt).strip()
+    if not value:
+        raise MissingClientCredentials(f"An empty {prompt} was given")
+    return value
+
+
+def _persist_login(ctx: Context, client: object, tokens: TokenSet, identity: cfg.Identity) -> cfg.Identity | None:
+    from pdauth.oauth import ClientCredentials
+
+    assert isinstance(client, ClientCredentials)
+    previous = ctx.saved_profile.identity
+    replaced = previous if previous is not None and not previous.same_account(identity) else None
+    store = ctx.store
+    save_tokens(store, ctx.profile_name, tokens)
+    store.set(client_secret_key(ctx.profile_name), client.client_secret)
+    backend = getattr(store, "backend_name", None)
+
+    def edit(profile: cfg.Profile) -> None:
+        profile.client_id = client.client_id
+        profile.redirect_uri = ctx.settings.redirect_uri
+        profile.oauth_url = ctx.settings.oauth_url
+        profile.store = store.kind
+        profile.keyring_backend = backend if store.kind == "keyring" else None
+        profile.identity = identity
+        remember_tokens(profile, tokens)
+
+    ctx.update_profile(edit)
+    return replaced
+
+
+# -- using the token --------------------------------------------------------------------------------
+
+
+def with_fresh_token(ctx: Context, call: Callable[[AccessToken], T]) -> T:
+    """Run `call` with a valid token; on a 401, refresh once (if the source allows) and retry once."""
+    access = current_token(ctx)
+    try:
+        return call(access)
+    except AccessTokenRejected:
+        if not access.refreshable:
+            raise
+        log.debug("access token rejected; refreshing once")
+        return call(refresh(ctx, stale_token=access.token))
+
+
+def whoami(ctx: Context) -> tuple[cfg.Identity, AccessToken]:
+    from pdauth.api import fetch_identity
+
+    def call(access: AccessToken) -> tuple[cfg.Identity, AccessToken]:
+        if not access.api_domain:
+            raise ConfigError(
+                f"{cfg.ENV_ACCESS_TOKEN} is set without {cfg.ENV_API_DOMAIN}",
+                hint=f"Set {cfg.ENV_API_DOMAIN} (e.g. https://yourcompany.pipedrive.com)",
+            )
+        return fetch_identity(ctx.session, access.api_domain, access.token), access
+
+    return with_fresh_token(ctx, call)
+
+
+# -- status, logout, switch -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProfileStatus:
+    profile: str
+    is_default: bool
+    selected: bool
+    identity: cfg.Identity | None
+    api_domain: str | None
+    scopes: tuple[str, ...]
+    expires_at: float | None
+    refresh_deadline: float | None
+    source: str
+    usable: bool
+    problem: str | None = None
+
+
+def status(ctx: Context, *, only_selected: bool) -> list[ProfileStatus]:
+    selected = ctx.profile_name
+    names = [selected] if only_selected else sorted(set(ctx.config.profiles) | {selected})
+    return [_profile_status(ctx, name, name == selected) for name in names]
+
+
+def _profile_status(ctx: Context, name: str, selected: bool) -> ProfileStatus:
+    saved = ctx.config.profile(name)
+    default = (ctx.config.default_profile or cfg.DEFAULT_PROFILE) == name
+    common = {"profile": name, "is_default": default, "selected": selected, "identity": saved.identity}
+    if selected and (source := env_source(ctx)):
+        api_domain = ctx.env.get(cfg.ENV_API_DOMAIN) or None
+        return ProfileStatus(**common, api_domain=api_domain, scopes=(), expires_at=None,
+                             refresh_deadline=None, source=source, usable=True)
+    tokens: TokenSet | None = None
+    problem: str | None = None
+    store_name = f"{saved.store or 'keyring'} (not checked)"
+    if selected:
+        try:
+            tokens = load_tokens(ctx.store, name)
+            store_name = ctx.store.describe()
+            problem = None if tokens else "not logged in"
+        except Exception as exc:  # status reports a broken store; it does not crash on it
+            problem = getattr(exc, "message", str(exc))
+    if tokens is not None:
+        return ProfileStatus(**common, api_domain=tokens.api_domain, scopes=tokens.scopes,
+                             expires_at=tokens.expires_at, refresh_deadline=tokens.refresh_deadline,
+                             source=store_name, usable=_usable(tokens, ctx.now()))
+    deadline = saved.refresh_used_at + 60 * 86400 if saved.refresh_used_at else None
+    return ProfileStatus(**common, api_domain=saved.api_domain, scopes=tuple(saved.scopes),
+                         expires_at=saved.expires_at, refresh_deadline=deadline, source=store_name,
+                         usable=not selected and saved.identity is not None, problem=problem)
+
+
+def _usable(tokens: TokenSet, now: float) -> bool:
+    deadline = tokens.refresh_deadline
+    return not tokens.expires_within(now, 0) or (deadline is not None and deadline > now)
+
+
+@dataclass(frozen=True)
+class LogoutResult:
+    profile: str
+    was_logged_in: bool
+    revoked: bool
+
+
+def logout(ctx: Context, *, revoke: bool) -> LogoutResult:
+    name = ctx.profile_name
+    tokens = load_tokens(ctx.store, name)
+    revoked = False
+    if revoke and tokens is not None and tokens.refresh_token:
+        from pdauth import oauth
+
+        # Revoke first: if Pipedrive cannot be reached, nothing local is forgotten yet.
+        oauth.revoke(ctx.session, ctx.settings.oauth_url, ctx.client_credentials(), tokens.refresh_token,
+                     "refresh_token")
+        revoked = True
+    ctx.store.delete(token_key(name))
+    ctx.store.delete(client_secret_key(name))
+    was_known = name in ctx.config.profiles
+    if was_known:
+        with cfg.editing(ctx.config_dir) as config:
+            config.profiles.pop(name, None)
+            if config.default_profile == name:
+                config.default_profile = None
+    return LogoutResult(name, tokens is not None or was_known, revoked)
+
+
+def switch(ctx: Context, name: str) -> str:
+    if name not in ctx.config.profiles:
+        known = ", ".join(sorted(ctx.config.profiles)) or "none yet"
+        raise ConfigError(f"No profile named {name!r} (known: {known})", hint=f"Run `pdauth login -p {name}` first")
+    with cfg.editing(ctx.config_dir) as config:
+        config.default_profile = name
+    return name
+

@@ -1,0 +1,234 @@
+"""The one-shot loopback listener that catches Pipedrive's redirect (RFC 8252 §7.3).
+
+It answers only the callback path; everything else gets 404 and the wait goes on. `state` is checked in
+constant time before `code` is even looked at; a mismatch gets a 400 page and the wait goes on, so a
+stray or hostile request can neither end the login nor inject a code. Every echoed value is escaped.
+After a good callback the browser is redirected to a clean page, so the code leaves the address bar,
+and that page shows the outcome of the code exchange.
+"""
+
+from __future__ import annotations
+
+import errno
+import hmac
+import html
+import logging
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Final
+from urllib.parse import parse_qs, urlsplit
+
+from pdauth.errors import CallbackTimeout, ConfigError, PortInUse
+
+log = logging.getLogger(__name__)
+
+COMPLETE_PATH: Final = "/pdauth/complete"
+LOOPBACK_HOSTS: Final = {"127.0.0.1": "127.0.0.1", "localhost": "127.0.0.1", "::1": "::1"}
+# A connected client that sends nothing must not hold a handler forever.
+PER_CONNECTION_TIMEOUT: Final = 10.0
+# How long the completion page waits for the code exchange to finish before it shows a neutral note.
+COMPLETE_PAGE_WAIT: Final = 30.0
+
+
+@dataclass(frozen=True)
+class CallbackResult:
+    code: str | None = None
+    error: str | None = None
+    error_description: str | None = None
+
+
+@dataclass(frozen=True)
+class RedirectTarget:
+    bind_host: str
+    port: int
+    path: str
+
+    @classmethod
+    def parse(cls, redirect_uri: str) -> RedirectTarget:
+        parts = urlsplit(redirect_uri)
+        host = parts.hostname or ""
+        if parts.scheme != "http" or host not in LOOPBACK_HOSTS:
+            raise ConfigError(
+                f"Redirect URI {redirect_uri!r} is not a loopback http:// address",
+                hint="Use http://127.0.0.1:PORT/callback (and register exactly that in Developer Hub)",
+            )
+        try:
+            port = parts.port or 80
+        except ValueError:
+            raise ConfigError(f"Redirect URI {redirect_uri!r} has an invalid port") from None
+        return cls(LOOPBACK_HOSTS[host], port, parts.path or "/")
+
+
+class CallbackInbox:
+    """Judges candidate callbacks (from the listener, or a URL pasted by the user) and keeps the first good one."""
+
+    def __init__(self, expected_state: str):
+        self._expected = expected_state.encode()
+        self._result: CallbackResult | None = None
+        self._arrived = threading.Event()
+        self._outcome: tuple[bool, str] | None = None
+        self._finished = threading.Event()
+        self.completion_shown = threading.Event()
+
+    def offer(self, query: str) -> tuple[int, str]:
+        """Returns (HTTP status, page text) for whoever offered the query string."""
+        params = parse_qs(query, keep_blank_values=True, max_num_fields=50)
+        states = params.get("state", [])
+        if len(states) > 1 or any(len(v) > 1 for v in params.values()):
+            return 400, "This sign-in link is malformed (a parameter appears twice). Nothing was accepted."
+        state = states[0] if states else None
+        error = params.get("error", [None])[0]
+        code = params.get("code", [None])[0]
+        if state is not None and not hmac.compare_digest(state.encode(), self._expected):
+            return 400, "This sign-in response does not belong to the login pdauth is waiting for."
+        if error is not None:
+            # Whether Pipedrive echoes `state` on an error is unconfirmed, so an error may come without it.
+            # It cannot inject anything: it can only end this login attempt.
+            description = params.get("error_description", [None])[0]
+            self._deliver(CallbackResult(error=error, error_description=description))
+            return 200, f"Pipedrive did not authorize pdauth ({error}). You can close this tab."
+        if state is None:
+            return 400, "This sign-in response has no state parameter. Nothing was accepted."
+        if not code:
+            return 400, "This sign-in response has no authorization code."
+        self._deliver(CallbackResult(code=code))
+        return 302, COMPLETE_PATH
+
+    def _deliver(self, result: CallbackResult) -> None:
+        if not self._arrived.is_set():
+            self._result = result
+            self._arrived.set()
+
+    def wait(self, timeout: float) -> CallbackResult:
+        deadline = time.monotonic() + timeout
+        # Short waits keep the main thread responsive to Ctrl-C.
+        while not self._arrived.wait(min(0.25, max(0.0, deadline - time.monotonic()))):
+            if time.monotonic() >= deadline:
+                raise CallbackTimeout(f"No answer from the browser within {timeout:g} seconds")
+        assert self._result is not None
+        return self._result
+
+    @property
+    def arrived(self) -> bool:
+        return self._arrived.is_set()
+
+    def finish(self, ok: bool, message: str) -> None:
+        self._outcome = (ok, message)
+        self._finished.set()
+
+    def outcome(self, wait: float) -> tuple[bool, str] | None:
+        self._finished.wait(wait)
+        return self._outcome
+
+
+def page(title: str, message: str, ok: bool) -> bytes:
+    colour = "#1a7f37" if ok else "#cf222e"
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title></head>"
+        "<body style='font-family:system-ui,sans-serif;max-width:40em;margin:4em auto'>"
+        f"<h1 style='color:{colour}'>{html.escape(title)}</h1><p id='message'>{html.escape(message)}</p>"
+        "</body></html>"
+    ).encode()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    timeout = PER_CONNECTION_TIMEOUT
+    server_version = "pdauth"
+    sys_version = ""
+
+    def do_GET(self) -> None:
+        parts = urlsplit(self.path)
+        if parts.path == self.server.callback_path:
+            status, text = self.server.inbox.offer(parts.query)
+            if status == 302:
+                self._send(302, b"", location=text)
+            else:
+                title = "Login cancelled" if status == 200 else "Not accepted"
+                self._send(status, page(title, text, ok=False))
+        elif parts.path == COMPLETE_PATH and self.server.inbox.arrived:
+            outcome = self.server.inbox.outcome(COMPLETE_PAGE_WAIT)
+            if outcome is None:
+                self._send(200, page("pdauth", "Return to your terminal to see the result.", ok=True))
+            else:
+                ok, message = outcome
+                self._send(200, page("Logged in" if ok else "Login failed", message, ok))
+            self.server.inbox.completion_shown.set()
+        else:
+            self._send(404, page("Not found", "This address belongs to a pdauth login in progress.", False))
+
+    def do_HEAD(self) -> None:
+        self._send(405, b"")
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD
+
+    def _send(self, status: int, body: bytes, location: str | None = None) -> None:
+        self.send_response(status)
+        if location:
+            self.send_header("Location", location)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Referrer-Policy", "no-referrer")  # the callback URL carries the code
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        # The request line holds the code and state: log the method and path only.
+        log.debug("loopback: %s %s -> %s", self.command, urlsplit(self.path or "").path, args[1:2])
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, target: RedirectTarget, inbox: CallbackInbox):
+        self.address_family = socket.AF_INET6 if ":" in target.bind_host else socket.AF_INET
+        self.callback_path = target.path
+        self.inbox = inbox
+        super().__init__((target.bind_host, target.port), _Handler)
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        log.debug("loopback: a connection failed", exc_info=True)
+
+
+class CallbackListener:
+    """Binds at construction (so a busy port fails before any browser opens); serves in a thread."""
+
+    def __init__(self, redirect_uri: str, inbox: CallbackInbox):
+        target = RedirectTarget.parse(redirect_uri)
+        self.inbox = inbox
+        try:
+            self._server = _Server(target, inbox)
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                raise PortInUse(
+                    f"Port {target.port} on {target.bind_host} is in use, so the login callback cannot be received",
+                    hint=f"Stop what listens there (`lsof -i :{target.port}`) or register another "
+                    "redirect URI in Developer Hub and pass it with --redirect-uri",
+                ) from None
+            raise
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, name="pdauth-loopback", daemon=True)
+
+    def start(self) -> CallbackListener:
+        self._thread.start()
+        return self
+
+    def close(self, linger: float = 0.0) -> None:
+        """Stop serving. `linger` bounds how long a browser still loading the completion page may take."""
+        if linger and self.inbox.arrived:
+            self.inbox.completion_shown.wait(linger)
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> CallbackListener:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

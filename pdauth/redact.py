@@ -1,0 +1,65 @@
+"""A logging filter that removes secrets from every record before any handler formats it.
+
+Two layers: secret values pdauth has seen this run (registered as they appear), and patterns that catch
+secrets it has not seen (bearer headers, token-like query/form fields, Pipedrive's token shapes), so a
+debug line from requests/urllib3 cannot leak what pdauth never registered.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Final
+
+REDACTED: Final = "[REDACTED]"
+
+_PATTERNS: Final = (
+    re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)(bearer|basic)\s+[^\s'\",}]+"),
+    re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/:=-]{8,}"),
+    re.compile(
+        r"(?i)((?:access_token|refresh_token|client_secret|code|token|state|password|passphrase)"
+        r"['\"]?\s*[=:]\s*['\"]?)[^&\s'\",}]+"
+    ),
+    re.compile(r"v1u:[A-Za-z0-9._~+/=-]+"),
+)
+
+_known: set[str] = set()
+
+
+def register_secret(value: str | None) -> None:
+    if value and len(value) >= 6:
+        _known.add(value)
+
+
+def redact(text: str) -> str:
+    for value in sorted(_known, key=len, reverse=True):
+        text = text.replace(value, REDACTED)
+    for pattern in _PATTERNS:
+        text = pattern.sub(lambda m: (m.group(1) if m.re.groups else "") + REDACTED, text)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = redact(message)
+        if clean != message or record.args:
+            record.msg, record.args = clean, None
+        if record.exc_info and record.exc_text is None:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+def enable_debug_logging(stream: object = None) -> None:
+    """`-v`: debug logs of pdauth, requests and urllib3 on stderr, every record redacted."""
+    import http.client
+
+    handler = logging.StreamHandler(stream)  # type: ignore[arg-type]
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    # http.client prints headers with print(), bypassing logging: keep it off, whatever the level.
+    http.client.HTTPConnection.debuglevel = 0

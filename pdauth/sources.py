@@ -1,0 +1,186 @@
+"""Where a command's access token comes from, and refreshing it.
+
+In order: (1) PIPEDRIVE_ACCESS_TOKEN, used as is; (2) PIPEDRIVE_REFRESH_TOKEN with the client id/secret
+from the env, refreshed in memory and never stored (CI); (3) the profile's store, refreshed under a
+per-profile lock when less than five minutes remain.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Final
+
+from pdauth import config as cfg
+from pdauth.context import Context
+from pdauth.errors import AuthRequired, NotLoggedIn, RefreshTokenInvalid
+from pdauth.store import load_tokens, save_tokens
+from pdauth.tokens import TokenSet
+
+log = logging.getLogger(__name__)
+
+SOURCE_ENV_ACCESS: Final = f"env {cfg.ENV_ACCESS_TOKEN}"
+SOURCE_ENV_REFRESH: Final = f"env {cfg.ENV_REFRESH_TOKEN}"
+
+INVALID_GRANT_MESSAGE: Final = (
+    "Pipedrive rejected the refresh token (invalid_grant): it expired after 60 idle days "
+    "or the app was uninstalled"
+)
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    token: str
+    api_domain: str | None
+    expires_at: float | None
+    profile: str
+    source: str
+    tokens: TokenSet | None = None  # the full set, when this came from a refresh or the store
+
+    @property
+    def refreshable(self) -> bool:
+        return self.source != SOURCE_ENV_ACCESS
+
+
+def env_source(ctx: Context) -> str | None:
+    if ctx.env.get(cfg.ENV_ACCESS_TOKEN):
+        return SOURCE_ENV_ACCESS
+    if ctx.env.get(cfg.ENV_REFRESH_TOKEN):
+        return SOURCE_ENV_REFRESH
+    return None
+
+
+def cached_token(ctx: Context) -> AccessToken | None:
+    """A token usable without any network call, or None when getting one needs a refresh."""
+    source = env_source(ctx)
+    if source == SOURCE_ENV_ACCESS:
+        expires = ctx.env.get(cfg.ENV_TOKEN_EXPIRES_AT)
+        return AccessToken(
+            token=ctx.env[cfg.ENV_ACCESS_TOKEN],
+            api_domain=(ctx.env.get(cfg.ENV_API_DOMAIN) or "").rstrip("/") or None,
+            expires_at=_parse_epoch(expires) if expires else None,
+            profile=ctx.profile_name,
+            source=SOURCE_ENV_ACCESS,
+        )
+    if source == SOURCE_ENV_REFRESH:
+        return None  # CI: refreshed in memory on every call, by design never cached
+    tokens = load_tokens(ctx.store, ctx.profile_name)
+    if tokens is None:
+        raise not_logged_in(ctx)
+    if tokens.expires_within(ctx.now()):
+        return None
+    return _from_tokens(ctx, tokens, ctx.store.describe())
+
+
+def current_token(ctx: Context) -> AccessToken:
+    """A valid access token from the first source that has one, refreshing when needed."""
+    cached = cached_token(ctx)
+    if cached is not None:
+        return cached
+    if env_source(ctx) == SOURCE_ENV_REFRESH:
+        return _from_tokens(ctx, refresh_env(ctx), SOURCE_ENV_REFRESH)
+    return _from_tokens(ctx, refresh_stored(ctx, force=False), ctx.store.describe())
+
+
+def refresh(ctx: Context, *, stale_token: str | None = None) -> AccessToken:
+    """Always refresh (the `refresh` command, or a 401): from the env refresh token or the store.
+
+    With `stale_token`, a stored set whose access token differs was refreshed by someone else meanwhile,
+    and is used as it is.
+    """
+    source = env_source(ctx)
+    if source == SOURCE_ENV_ACCESS:
+        raise AuthRequired(
+            f"{cfg.ENV_ACCESS_TOKEN} is used as it is and cannot be refreshed",
+            hint=f"Unset it to use {cfg.ENV_REFRESH_TOKEN} or a stored login, or provide a new token",
+        )
+    if source == SOURCE_ENV_REFRESH:
+        return _from_tokens(ctx, refresh_env(ctx), SOURCE_ENV_REFRESH)
+    return _from_tokens(ctx, refresh_stored(ctx, force=True, stale_token=stale_token), ctx.store.describe())
+
+
+def refresh_env(ctx: Context) -> TokenSet:
+    from pdauth import oauth
+
+    refresh_token = ctx.env[cfg.ENV_REFRESH_TOKEN]
+    client = ctx.client_credentials()
+    try:
+        return oauth.refresh(ctx.session, ctx.settings.oauth_url, client, refresh_token, ctx.now())
+    except oauth.OAuthError as exc:
+        raise _refresh_failure(exc, hint=f"Create a new refresh token and update {cfg.ENV_REFRESH_TOKEN}") from None
+
+
+def refresh_stored(ctx: Context, *, force: bool, stale_token: str | None = None) -> TokenSet:
+    """Refresh the stored set under the profile lock; re-read first, as another process may have done it."""
+    from pdauth import oauth
+
+    with ctx.profile_lock():
+        tokens = load_tokens(ctx.store, ctx.profile_name)
+        if tokens is None:
+            raise not_logged_in(ctx)
+        if stale_token is not None and tokens.access_token != stale_token:
+            return tokens  # another process refreshed since that token was rejected
+        if not force and not tokens.expires_within(ctx.now()):
+            log.debug("another process refreshed profile %s meanwhile", ctx.profile_name)
+            return tokens
+        if not tokens.refresh_token:
+            raise RefreshTokenInvalid(f"Profile {ctx.profile_name!r} has no refresh token")
+        client = ctx.client_credentials()
+        try:
+            fresh = oauth.refresh(
+                ctx.session, ctx.settings.oauth_url, client, tokens.refresh_token, ctx.now()
+            )
+        except oauth.OAuthError as exc:
+            raise _refresh_failure(exc, hint=f"Run `pdauth login -p {ctx.profile_name}`") from None
+        # The token set is one entry: this single write is the commit point of the refresh.
+        save_tokens(ctx.store, ctx.profile_name, fresh)
+    try:
+        ctx.update_profile(lambda p: remember_tokens(p, fresh))
+    except OSError as exc:  # metadata only; the tokens themselves are safely stored
+        log.debug("could not update the config file after a refresh: %s", exc)
+    return fresh
+
+
+def remember_tokens(profile: cfg.Profile, tokens: TokenSet) -> None:
+    profile.api_domain = tokens.api_domain
+    profile.scopes = list(tokens.scopes)
+    profile.expires_at = tokens.expires_at
+    profile.refresh_used_at = tokens.refresh_used_at
+
+
+def _refresh_failure(exc: Exception, hint: str) -> Exception:
+    from pdauth.oauth import OAuthError
+
+    if isinstance(exc, OAuthError) and exc.error == "invalid_grant":
+        return RefreshTokenInvalid(INVALID_GRANT_MESSAGE, hint=hint)
+    return exc
+
+
+def not_logged_in(ctx: Context) -> NotLoggedIn:
+    name = ctx.profile_name
+    flag = "" if name == cfg.DEFAULT_PROFILE else f" -p {name}"
+    return NotLoggedIn(f"Profile {name!r} is not logged in", hint=f"Run `pdauth login{flag}`")
+
+
+def _from_tokens(ctx: Context, tokens: TokenSet, source: str) -> AccessToken:
+    return AccessToken(
+        token=tokens.access_token,
+        api_domain=tokens.api_domain,
+        expires_at=tokens.expires_at,
+        profile=ctx.profile_name,
+        source=source,
+        tokens=tokens,
+    )
+
+
+def _parse_epoch(text: str) -> float | None:
+    from datetime import datetime
+
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None

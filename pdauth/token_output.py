@@ -1,0 +1,24 @@
+"""What `pdauth token` writes on stdout. Shared by the fast path and the full CLI so they cannot differ."""
+
+from __future__ import annotations
+
+import json
+
+from pdauth.sources import AccessToken
+from pdauth.tokens import iso_utc
+
+
+def token_output(access: AccessToken, as_json: bool) -> str:
+    if not as_json:
+        return access.token + "\n"
+    return (
+        json.dumps(
+            {
+                "access_token": access.token,
+                "expires_at": iso_utc(access.expires_at) if access.expires_at is not None else None,
+                "api_domain": access.api_domain,
+                "profile": access.profile,
+            }
+        )
+        + "\n"
+    )

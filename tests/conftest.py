@@ -1,0 +1,107 @@
+"""Shared fixtures: an isolated environment for every test, the emulator, and ways to run pdauth."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FAKE_BROWSER = REPO / "scripts" / "fake_browser.py"
+CLIENT_ID = "test-client-id"
+CLIENT_SECRET = "test-client-secret-0123456789"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No test sees the developer's config, keyring choice or Pipedrive env vars."""
+    for name in list(os.environ):
+        if name.startswith(("PDAUTH_", "PIPEDRIVE_", "PYTHON_KEYRING", "GITHUB_")) or name == "BROWSER":
+            monkeypatch.delenv(name)
+    config = tmp_path / "config"
+    monkeypatch.setenv("PDAUTH_CONFIG_DIR", str(config))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))  # keyring's own config file
+    return config
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def redirect_uri() -> str:
+    return f"http://127.0.0.1:{free_port()}/callback"
+
+
+@pytest.fixture
+def emulator_log() -> io.StringIO:
+    return io.StringIO()
+
+
+@pytest.fixture
+def emulator(redirect_uri: str, emulator_log: io.StringIO, request: pytest.FixtureRequest) -> Iterator[object]:
+    """A running emulator that auto-approves; `@pytest.mark.emulator(**config)` overrides its config."""
+    from pdauth.emulator import Emulator, EmulatorConfig
+
+    marker = request.node.get_closest_marker("emulator")
+    overrides = dict(marker.kwargs) if marker else {}
+    config = EmulatorConfig(
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        redirect_uri=redirect_uri,
+        port=0,
+        auto_approve=overrides.pop("auto_approve", not overrides.get("auto_deny", False)),
+        log_stream=emulator_log,
+        **overrides,
+    )
+    with Emulator(config) as emu:
+        yield emu
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@dataclass
+class CLI:
+    """Runs the real `pdauth` in a subprocess, as users do, with a test keyring through PYTHON_KEYRING_BACKEND."""
+
+    env: dict[str, str] = field(default_factory=dict)
+
+    def __call__(self, *args: str, input: str | None = None, timeout: float = 60, **extra_env: str) -> Result:
+        env = {**self.env, **extra_env}
+        proc = subprocess.run(
+            [sys.executable, "-m", "pdauth", *args],
+            env=env, input=input, capture_output=True, text=True, timeout=timeout,
+        )
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def cli(tmp_path: Path, emulator: object, redirect_uri: str) -> CLI:
+    env = {k: v for k, v in os.environ.items()}
+    env.update(
+        PYTHONPATH=str(REPO),
+        PYTHON_KEYRING_BACKEND="tests.support.keyrings.JsonFileKeyring",
+        PDAUTH_TEST_KEYRING_FILE=str(tmp_path / "keyring.json"),
+        PDAUTH_OAUTH_URL=emulator.base_url,  # type: ignore[attr-defined]
+        PDAUTH_REDIRECT_URI=redirect_uri,
+        PIPEDRIVE_CLIENT_ID=CLIENT_ID,
+        PIPEDRIVE_CLIENT_SECRET=CLIENT_SECRET,
+        BROWSER=f"{sys.executable} {FAKE_BROWSER}",
+        NO_COLOR="1",
+        COLUMNS="200",
+    )
+    return CLI(env)

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from pdauth import config as cfg
+from pdauth.errors import ConfigError
+
+
+def test_precedence_option_env_file_default(tmp_path: Path) -> None:
+    config = cfg.ConfigFile(path=tmp_path / "config.json")
+    config.profiles["work"] = cfg.Profile(name="work", redirect_uri="http://127.0.0.1:1/file", store="file")
+    config.default_profile = "work"
+
+    s = cfg.resolve({}, config)
+    assert (s.profile, s.redirect_uri, s.store_kind) == ("work", "http://127.0.0.1:1/file", "file")
+    assert s.oauth_url == cfg.DEFAULT_OAUTH_URL
+
+    env = {"PDAUTH_REDIRECT_URI": "http://127.0.0.1:2/env", "PDAUTH_STORE": "keyring"}
+    s = cfg.resolve(env, config)
+    assert (s.redirect_uri, s.store_kind) == ("http://127.0.0.1:2/env", "keyring")
+
+    s = cfg.resolve(env, config, redirect_uri="http://127.0.0.1:3/opt", store="file")
+    assert (s.redirect_uri, s.store_kind) == ("http://127.0.0.1:3/opt", "file")
+
+    assert cfg.resolve({"PDAUTH_PROFILE": "ci"}, config).profile == "ci"
+    assert cfg.resolve({"PDAUTH_PROFILE": "ci"}, config, profile="cli").profile == "cli"
+    assert cfg.resolve({}, cfg.ConfigFile(path=tmp_path / "x")).redirect_uri == cfg.DEFAULT_REDIRECT_URI
+
+
+@pytest.mark.parametrize("bad", ["../etc", "a b", "x/y"])
+def test_profile_names_are_checked(tmp_path: Path, bad: str) -> None:
+    with pytest.raises(ConfigError):
+        cfg.resolve({}, cfg.ConfigFile(path=tmp_path / "c.json"), profile=bad)
+
+
+def test_unknown_store_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        cfg.resolve({}, cfg.ConfigFile(path=tmp_path / "c.json"), store="s3")
+    assert err.value.exit_code == 2
+
+
+def test_save_is_private_and_round_trips(tmp_path: Path) -> None:
+    directory = tmp_path / "cfg"
+    with cfg.editing(directory) as config:
+        config.profiles["p"] = cfg.Profile(
+            name="p", client_id="cid", identity=cfg.Identity(1, "Ann", "a@x", 2, "Acme"), scopes=["base"]
+        )
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+    assert stat.S_IMODE((directory / "config.json").stat().st_mode) == 0o600
+    loaded = cfg.ConfigFile.load(directory).profile("p")
+    assert loaded.identity == cfg.Identity(1, "Ann", "a@x", 2, "Acme")
+    assert loaded.client_id == "cid"
+
+
+def test_corrupt_config_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text("{nope")
+    with pytest.raises(ConfigError, match="Cannot read"):
+        cfg.ConfigFile.load(tmp_path)

@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+import requests
+
+from pdauth.errors import CallbackTimeout, ConfigError, PortInUse
+from pdauth.loopback import COMPLETE_PATH, CallbackInbox, CallbackListener, RedirectTarget
+from tests.conftest import free_port
+
+STATE = "s" * 43
+
+
+@pytest.fixture
+def listener() -> object:
+    port = free_port()
+    inbox = CallbackInbox(STATE)
+    with CallbackListener(f"http://127.0.0.1:{port}/callback", inbox) as lst:
+        lst.base = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]
+        yield lst
+
+
+def get(url: str, **kw: object) -> requests.Response:
+    return requests.get(url, allow_redirects=False, timeout=5, **kw)  # type: ignore[arg-type]
+
+
+def test_good_callback_redirects_to_a_clean_page_that_shows_the_outcome(listener: CallbackListener) -> None:
+    base = listener.base  # type: ignore[attr-defined]
+    response = get(f"{base}/callback?code=1.2.abc&state={STATE}")
+    assert response.status_code == 302 and response.headers["Location"] == COMPLETE_PATH
+    assert listener.inbox.wait(1).code == "1.2.abc"
+    listener.inbox.finish(True, "Logged in to <Acme>")
+    page = get(base + COMPLETE_PATH)
+    assert page.status_code == 200
+    assert "Logged in to &lt;Acme&gt;" in page.text and "<Acme>" not in page.text
+    assert "1.2.abc" not in page.text
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        f"code=1.2.abc&state=wrong{STATE}",
+        "code=1.2.abc",
+        f"code=1.2.abc&state={STATE}&state={STATE}",
+        f"code=a&code=b&state={STATE}",
+        f"state={STATE}",
+        "error=user_denied&state=mismatch",
+    ],
+)
+def test_bad_callbacks_are_refused_and_the_wait_goes_on(listener: CallbackListener, query: str) -> None:
+    base = listener.base  # type: ignore[attr-defined]
+    assert get(f"{base}/callback?{query}").status_code == 400
+    assert not listener.inbox.arrived
+    assert get(f"{base}/callback?code=9.9.good&state={STATE}").status_code == 302
+    assert listener.inbox.wait(1).code == "9.9.good"
+
+
+def test_stray_paths_get_404_and_do_not_end_the_wait(listener: CallbackListener) -> None:
+    base = listener.base  # type: ignore[attr-defined]
+    for path in ("/", "/favicon.ico", f"/other?code=1&state={STATE}", COMPLETE_PATH):
+        assert get(base + path).status_code == 404
+    assert requests.post(f"{base}/callback?code=1&state={STATE}", timeout=5).status_code == 405
+    assert not listener.inbox.arrived
+
+
+@pytest.mark.parametrize("error", ["user_denied", "access_denied"])
+def test_error_callback_with_or_without_state(listener: CallbackListener, error: str) -> None:
+    base = listener.base  # type: ignore[attr-defined]
+    response = get(f"{base}/callback?error={error}&error_description=<script>x</script>")
+    assert response.status_code == 200 and "<script>" not in response.text
+    result = listener.inbox.wait(1)
+    assert (result.error, result.code) == (error, None)
+
+
+def test_silent_client_does_not_block_the_real_callback(listener: CallbackListener) -> None:
+    base = listener.base  # type: ignore[attr-defined]
+    silent = socket.create_connection(("127.0.0.1", listener.port))
+    try:
+        assert get(f"{base}/callback?code=1.1.x&state={STATE}").status_code == 302
+    finally:
+        silent.close()
+
+
+def test_timeout_raises() -> None:
+    inbox = CallbackInbox(STATE)
+    start = time.monotonic()
+    with pytest.raises(CallbackTimeout):
+        inbox.wait(0.3)
+    assert time.monotonic() - start < 2
+
+
+def test_port_in_use_names_the_port() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(PortInUse, match=str(port)) as err:
+            CallbackListener(f"http://127.0.0.1:{port}/callback", CallbackInbox(STATE))
+        assert "--redirect-uri" in err.value.hint
+
+
+@pytest.mark.parametrize(
+    "uri", ["https://127.0.0.1:1/cb", "http://example.com:8976/cb", "http://10.0.0.1:8976/cb", "http://127.0.0.1:x/"]
+)
+def test_only_loopback_http_redirects(uri: str) -> None:
+    with pytest.raises(ConfigError):
+        RedirectTarget.parse(uri)
+
+
+def test_localhost_binds_the_ipv4_literal() -> None:
+    assert RedirectTarget.parse("http://localhost:8976/cb").bind_host == "127.0.0.1"
+
+
+def test_first_good_callback_wins_under_a_race(listener: CallbackListener) -> None:
+    base = listener.base  # type: ignore[attr-defined]
+    codes = [f"1.1.{i}" for i in range(8)]
+    threads = [threading.Thread(target=get, args=(f"{base}/callback?code={c}&state={STATE}",)) for c in codes]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    first = listener.inbox.wait(1).code
+    assert first in codes and listener.inbox.wait(1).code == first
