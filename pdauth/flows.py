@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from pdauth import config as cfg
 from pdauth.context import Context
@@ -18,6 +19,9 @@ from pdauth.errors import AccessTokenRejected, AuthorizationDenied, ConfigError,
 from pdauth.sources import AccessToken, current_token, env_source, refresh, remember_tokens
 from pdauth.store import client_secret_key, load_tokens, save_tokens, token_key
 from pdauth.tokens import TokenSet
+
+if TYPE_CHECKING:
+    from pdauth.loopback import CallbackInbox
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -65,7 +69,7 @@ def login(ctx: Context, ui: LoginUI, *, timeout: float = 300.0, open_browser: bo
     listener = CallbackListener(settings.redirect_uri, inbox)  # binds now: a busy port fails here
     url = oauth.authorize_url(settings.oauth_url, client_id, settings.redirect_uri, state)
     with listener:  # serving before the browser opens, or a blocking BROWSER command deadlocks
-        opened = _open_browser(ctx.deps.open_browser, url) if open_browser else False
+        opened = _open_browser(ctx.deps.open_browser, url, inbox) if open_browser else False
         ui.show_url(url, opened)
         with ui.waiting():
             result = inbox.wait(timeout)
@@ -87,7 +91,7 @@ def login(ctx: Context, ui: LoginUI, *, timeout: float = 300.0, open_browser: bo
     return LoginResult(ctx.profile_name, identity, replaced, ctx.store.describe())
 
 
-def _open_browser(opener: Callable[[str], bool], url: str) -> bool:
+def _open_browser(opener: Callable[[str], bool], url: str, inbox: CallbackInbox) -> bool:
     """Open the browser off the main thread: a BROWSER command may block until its page has loaded,
     and that page (the completion page) waits for this very login to finish."""
     import threading
@@ -103,7 +107,9 @@ def _open_browser(opener: Callable[[str], bool], url: str) -> bool:
 
     thread = threading.Thread(target=run, daemon=True, name="pdauth-browser")
     thread.start()
-    thread.join(BROWSER_START_WAIT)
+    deadline = time.monotonic() + BROWSER_START_WAIT
+    while thread.is_alive() and not inbox.arrived and time.monotonic() < deadline:
+        thread.join(0.02)
     # Still running means a browser command started and is busy with the page: it did open.
     return outcome[0] if outcome else True
 

@@ -214,7 +214,10 @@ class CallbackListener:
                 ) from None
             raise
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name="pdauth-loopback", daemon=True)
+        # A short poll interval: shutdown() waits for it, and login should end as soon as it is done.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="pdauth-loopback", daemon=True
+        )
 
     def start(self) -> CallbackListener:
         self._thread.start()

@@ -1,0 +1,274 @@
+"""The spine, in process, against the real emulator over real sockets (the browser is a requests call)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from pdauth import flows
+from pdauth.context import Context, Deps
+from pdauth.errors import (
+    AuthorizationDenied,
+    CallbackTimeout,
+    KeyringUnavailable,
+    MissingClientCredentials,
+    NotLoggedIn,
+    PortInUse,
+    RefreshTokenInvalid,
+)
+from pdauth.sources import current_token, refresh
+from pdauth.store import load_tokens
+from tests.conftest import CLIENT_ID, CLIENT_SECRET
+from tests.support.keyrings import FailingKeyring, MemoryKeyring
+
+
+def browser(url: str) -> bool:
+    """Follows the authorize URL like a browser would (the emulator auto-approves)."""
+    requests.get(url, timeout=30)
+    return True
+
+
+class Clock:
+    def __init__(self) -> None:
+        import time
+
+        self.t = time.time()
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture
+def keyring() -> MemoryKeyring:
+    return MemoryKeyring()
+
+
+@pytest.fixture
+def make_ctx(emulator: Any, redirect_uri: str, keyring: MemoryKeyring, isolated_env: Path):
+    def make(**overrides: Any) -> Context:
+        env = {
+            "PDAUTH_CONFIG_DIR": str(isolated_env),
+            "PDAUTH_OAUTH_URL": emulator.base_url,
+            "PDAUTH_REDIRECT_URI": redirect_uri,
+            "PIPEDRIVE_CLIENT_ID": CLIENT_ID,
+            "PIPEDRIVE_CLIENT_SECRET": CLIENT_SECRET,
+            **overrides.pop("env", {}),
+        }
+        overrides.setdefault("open_browser", browser)
+        overrides.setdefault("keyring_backend", keyring)
+        return Context(Deps(env=env, **overrides))
+
+    return make
+
+
+def do_login(make_ctx: Any, **kw: Any) -> flows.LoginResult:
+    return flows.login(make_ctx(**kw), flows.QuietLoginUI(), timeout=20)
+
+
+def test_login_stores_one_entry_and_token_needs_no_network(make_ctx: Any, emulator: Any, keyring: MemoryKeyring) -> None:
+    result = do_login(make_ctx)
+    assert result.identity.company_id and result.replaced is None
+    entry = keyring.entries[("pdauth", "default")]
+    tokens = load_tokens(make_ctx().store, "default")
+    assert tokens is not None and tokens.to_json() == entry
+    assert tokens.api_domain == emulator.base_url
+    assert keyring.entries[("pdauth", "default:client_secret")] == CLIENT_SECRET
+    before = emulator.stats()["token_requests"]
+    assert current_token(make_ctx()).token == tokens.access_token
+    assert emulator.stats()["token_requests"] == before
+
+
+def test_config_file_holds_no_secret(make_ctx: Any, isolated_env: Path) -> None:
+    do_login(make_ctx)
+    tokens = load_tokens(make_ctx().store, "default")
+    text = (isolated_env / "config.json").read_text()
+    assert tokens is not None
+    for secret in (tokens.access_token, tokens.refresh_token, CLIENT_SECRET):
+        assert secret and secret not in text
+    assert CLIENT_ID in text
+
+
+@pytest.mark.emulator(auto_deny=True)
+def test_denied_login_raises_auth_error_and_stores_nothing(make_ctx: Any, keyring: MemoryKeyring) -> None:
+    with pytest.raises(AuthorizationDenied) as err:
+        do_login(make_ctx)
+    assert err.value.exit_code == 4
+    assert ("pdauth", "default") not in keyring.entries
+
+
+def test_timeout_when_the_browser_never_comes_back(make_ctx: Any) -> None:
+    with pytest.raises(CallbackTimeout):
+        flows.login(make_ctx(open_browser=lambda url: True), flows.QuietLoginUI(), timeout=0.5)
+
+
+def test_port_in_use_fails_before_the_browser_opens(make_ctx: Any, redirect_uri: str) -> None:
+    import socket
+    from urllib.parse import urlsplit
+
+    opened: list[str] = []
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", urlsplit(redirect_uri).port or 0))
+        busy.listen()
+        with pytest.raises(PortInUse):
+            flows.login(make_ctx(open_browser=opened.append), flows.QuietLoginUI(), timeout=5)
+    assert opened == []
+
+
+def test_missing_credentials_without_a_prompt(make_ctx: Any) -> None:
+    ctx = make_ctx(env={"PIPEDRIVE_CLIENT_ID": "", "PIPEDRIVE_CLIENT_SECRET": ""})
+    with pytest.raises(MissingClientCredentials):
+        flows.login(ctx, flows.QuietLoginUI(), timeout=5)
+
+
+def test_prompted_credentials_are_remembered(make_ctx: Any, keyring: MemoryKeyring) -> None:
+    env = {"PIPEDRIVE_CLIENT_ID": "", "PIPEDRIVE_CLIENT_SECRET": ""}
+    asked: list[str] = []
+
+    def ask(prompt: str) -> str:
+        asked.append(prompt)
+        return CLIENT_ID
+
+    flows.login(make_ctx(env=env, ask=ask, ask_secret=lambda p: CLIENT_SECRET), flows.QuietLoginUI(), timeout=20)
+    assert len(asked) == 1
+    ctx = make_ctx(env=env)  # no prompts: everything must come from config + store
+    assert ctx.client_credentials().client_secret == CLIENT_SECRET
+    assert refresh(ctx).token
+
+
+def test_expiry_driven_refresh(make_ctx: Any, emulator: Any) -> None:
+    clock = Clock()
+    do_login(make_ctx, now=clock)
+    first = current_token(make_ctx(now=clock)).token
+    clock.t += 3599 - 299  # inside the five-minute margin
+    emulator.reset_stats()
+    second = current_token(make_ctx(now=clock))
+    assert second.token != first
+    assert emulator.stats()["grants"]["refresh_token"] == 1
+    assert current_token(make_ctx(now=clock)).token == second.token  # stored: no second refresh
+    assert emulator.stats()["grants"]["refresh_token"] == 1
+
+
+def test_invalid_grant_is_exit_4_and_keeps_the_store(make_ctx: Any, emulator: Any, keyring: MemoryKeyring) -> None:
+    do_login(make_ctx)
+    before = dict(keyring.entries)
+    emulator.advance_clock(61 * 86400)
+    with pytest.raises(RefreshTokenInvalid) as err:
+        refresh(make_ctx())
+    assert err.value.exit_code == 4 and "60 idle days" in err.value.message
+    assert "pdauth login" in err.value.hint
+    assert keyring.entries == before
+
+
+@pytest.mark.emulator(rotate_refresh_tokens=True)
+def test_rotated_refresh_token_is_stored(make_ctx: Any) -> None:
+    do_login(make_ctx)
+    old = load_tokens(make_ctx().store, "default")
+    refresh(make_ctx())
+    new = load_tokens(make_ctx().store, "default")
+    assert old and new and new.refresh_token != old.refresh_token
+    refresh(make_ctx())  # the stored (new) refresh token works
+
+
+def test_env_access_token_is_used_as_is(make_ctx: Any) -> None:
+    access = current_token(make_ctx(env={"PIPEDRIVE_ACCESS_TOKEN": "v1u:given", "PIPEDRIVE_API_DOMAIN": "https://x.pipedrive.com/"}))
+    assert (access.token, access.api_domain, access.refreshable) == ("v1u:given", "https://x.pipedrive.com", False)
+
+
+def test_env_refresh_token_never_touches_a_store(make_ctx: Any, emulator: Any, keyring: MemoryKeyring) -> None:
+    do_login(make_ctx)
+    refresh_token = load_tokens(make_ctx().store, "default").refresh_token  # type: ignore[union-attr]
+    keyring.entries.clear()
+    writes = keyring.writes
+    access = current_token(make_ctx(env={"PIPEDRIVE_REFRESH_TOKEN": refresh_token}))
+    assert access.token.startswith("v1u:") and access.api_domain == emulator.base_url
+    assert keyring.entries == {} and keyring.writes == writes
+
+
+def test_not_logged_in(make_ctx: Any) -> None:
+    with pytest.raises(NotLoggedIn) as err:
+        current_token(make_ctx(profile="nobody"))
+    assert err.value.exit_code == 4 and "-p nobody" in err.value.hint
+
+
+def test_no_keyring_gives_the_three_ways_out(make_ctx: Any) -> None:
+    from keyring.backends.fail import Keyring as NoKeyring
+
+    with pytest.raises(KeyringUnavailable) as err:
+        flows.login(make_ctx(keyring_backend=NoKeyring()), flows.QuietLoginUI(), timeout=5)
+    hint = err.value.hint
+    assert "Secret Service" in hint and "--store file" in hint and "PIPEDRIVE_REFRESH_TOKEN" in hint
+
+
+def test_failed_keyring_write_during_refresh_keeps_old_tokens(make_ctx: Any, keyring: MemoryKeyring) -> None:
+    do_login(make_ctx)
+    failing = FailingKeyring()
+    failing.entries = dict(keyring.entries)
+    with pytest.raises(KeyringUnavailable):
+        refresh(make_ctx(keyring_backend=failing))
+    assert failing.entries == keyring.entries
+
+
+def test_file_store_login_and_wrong_passphrase(make_ctx: Any, isolated_env: Path, keyring: MemoryKeyring) -> None:
+    env = {"PDAUTH_PASSPHRASE": "demo passphrase"}
+    do_login(make_ctx, env=env, store="file")
+    assert keyring.entries == {}
+    assert current_token(make_ctx(env=env)).token  # the remembered store is used
+    path = isolated_env / "tokens.enc"
+    before = path.read_bytes()
+    from pdauth.errors import WrongPassphrase
+
+    with pytest.raises(WrongPassphrase):
+        refresh(make_ctx(env={"PDAUTH_PASSPHRASE": "wrong"}))
+    assert path.read_bytes() == before
+
+
+def test_login_as_someone_else_replaces_and_says_so(make_ctx: Any, emulator: Any) -> None:
+    first = do_login(make_ctx)
+    emulator.set_identity(user_id=4242, user_name="Other", user_email="o@x.test", company_id=99, company_name="OtherCo")
+    second = do_login(make_ctx)
+    assert second.replaced == first.identity and second.identity.company_name == "OtherCo"
+    assert do_login(make_ctx).replaced is None  # same account again: nothing replaced
+
+
+def test_status_logout_switch(make_ctx: Any, emulator: Any, keyring: MemoryKeyring) -> None:
+    do_login(make_ctx)
+    do_login(make_ctx, profile="work")
+    statuses = flows.status(make_ctx(), only_selected=False)
+    assert [s.profile for s in statuses] == ["default", "work"] and all(s.usable for s in statuses)
+    flows.switch(make_ctx(), "work")
+    assert make_ctx().profile_name == "work"
+    result = flows.logout(make_ctx(), revoke=True)
+    assert result.revoked and ("pdauth", "work") not in keyring.entries
+    assert emulator.stats()["revocations"] == 1
+    assert make_ctx().profile_name == "default"
+    assert flows.logout(make_ctx(profile="work"), revoke=False).was_logged_in is False
+    with pytest.raises(Exception, match="No profile named"):
+        flows.switch(make_ctx(), "work")
+
+
+def test_whoami_refreshes_once_on_401(make_ctx: Any, emulator: Any) -> None:
+    do_login(make_ctx)
+    emulator.inject_fault(endpoint="/api/v1/users/me", status=401, count=1,
+                          body='{"success": false, "error": "unauthorized access"}', content_type="application/json")
+    emulator.reset_stats()
+    identity, _ = flows.whoami(make_ctx())
+    assert identity.name and emulator.stats()["grants"]["refresh_token"] == 1
+
+
+def test_concurrent_token_calls_refresh_once(make_ctx: Any, emulator: Any) -> None:
+    clock = Clock()
+    do_login(make_ctx, now=clock)
+    clock.t += 4000
+    emulator.reset_stats()
+    results: list[str] = []
+    threads = [threading.Thread(target=lambda: results.append(current_token(make_ctx(now=clock)).token)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(results)) == 1 and len(results) == 8
+    assert emulator.stats()["grants"]["refresh_token"] == 1
