@@ -78,6 +78,11 @@ class LoginError(PdauthError):
     pass
 
 
+class LoginCancelled(LoginError):
+    exit_code = ExitCode.INTERRUPTED
+    hint = "Nothing was stored"
+
+
 class PortInUse(LoginError):
     pass
 

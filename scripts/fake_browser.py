@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A scripted "browser" for `make demo` and the tests: BROWSER="python3 scripts/fake_browser.py".
+"""A scripted "browser" for `make demo` and the tests: BROWSER=scripts/fake_browser.py (one executable path).
 
 Python's webbrowser passes the authorize URL as the last argument. This follows it like a person would:
 on Pipedrive's (or the emulator's) consent page it submits the form with "Allow and install" (or

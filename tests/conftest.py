@@ -100,7 +100,7 @@ def cli(tmp_path: Path, emulator: object, redirect_uri: str) -> CLI:
         PDAUTH_REDIRECT_URI=redirect_uri,
         PIPEDRIVE_CLIENT_ID=CLIENT_ID,
         PIPEDRIVE_CLIENT_SECRET=CLIENT_SECRET,
-        BROWSER=f"{sys.executable} {FAKE_BROWSER}",
+        BROWSER=str(FAKE_BROWSER),  # webbrowser takes one executable path, no arguments
         NO_COLOR="1",
         COLUMNS="200",
     )
