@@ -212,7 +212,9 @@ def _profile_status(ctx: Context, name: str, selected: bool) -> ProfileStatus:
     tokens: TokenSet | None = None
     problem: str | None = None
     store_name = f"{saved.store or 'keyring'} (not checked)"
-    if selected:
+    if selected and name not in ctx.config.profiles:
+        problem = "not logged in"
+    elif selected:
         try:
             tokens = load_tokens(ctx.store, name)
             store_name = ctx.store.describe()

@@ -161,20 +161,24 @@ def _status_dict(s: flows.ProfileStatus) -> dict[str, object]:
 
 
 def _print_status_table(statuses: list[flows.ProfileStatus]) -> None:
-    from rich.table import Table
-
-    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-    for column in ("", "profile", "account", "api_domain", "scopes", "access token until",
-                   "refresh token idle deadline", "source"):
-        table.add_column(column, overflow="fold")
-    for s in statuses:
+    """One block per profile, like `gh auth status`: readable in any terminal width."""
+    console = ui.out()
+    for i, s in enumerate(statuses):
         mark = "[green]✓[/]" if s.usable else "[red]✗[/]"
-        account = s.identity.describe() if s.identity else (s.problem or "-")
-        name = f"{s.profile}{' (default)' if s.is_default else ''}"
-        table.add_row(mark, name, ui._escape(account), s.api_domain or "-", ",".join(s.scopes) or "-",
-                      _when(s.expires_at) if s.expires_at else "-",
-                      _when(s.refresh_deadline) if s.refresh_deadline else "-", s.source)
-    ui.out().print(table)
+        default = " (default)" if s.is_default else ""
+        console.print(("\n" if i else "") + f"{mark} [bold]{s.profile}[/]{default}")
+        rows = {
+            "account": s.identity.describe() if s.identity else (s.problem or "not logged in"),
+            "api_domain": s.api_domain or "-",
+            "scopes": ", ".join(s.scopes) or "-",
+            "access token": f"valid until {_when(s.expires_at)}" if s.expires_at else "-",
+            "refresh token": f"expires if unused until {_when(s.refresh_deadline)}" if s.refresh_deadline else "-",
+            "source": s.source,
+        }
+        if s.problem and s.identity:
+            rows["problem"] = s.problem
+        for key, value in rows.items():
+            console.print(f"  {key + ':':<15}{ui._escape(value)}")
 
 
 @app.command()
