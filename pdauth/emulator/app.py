@@ -1,0 +1,111 @@
+"""The emulator's application: its parts wired together, faults applied, requests routed (no sockets here)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from pdauth.emulator import api_routes, control_routes, oauth_routes
+from pdauth.emulator.clock import Clock
+from pdauth.emulator.config import EmulatorConfig
+from pdauth.emulator.deals import DealStore
+from pdauth.emulator.faults import Fault, FaultTable
+from pdauth.emulator.pages import error_response
+from pdauth.emulator.ratelimit import BurstLimiter
+from pdauth.emulator.state import AuthState
+from pdauth.emulator.stats import Stats
+from pdauth.emulator.web import Request, Response, json_response, text_response
+
+_INDEX = """pdauth emulator: a local stand-in for Pipedrive's OAuth server and REST API.
+
+GET  /oauth/authorize?client_id=...&redirect_uri=...&state=...
+POST /oauth/token      POST /oauth/revoke
+GET  /api/v1/users/me  GET|POST /api/v1/deals  GET|PUT|DELETE /api/v1/deals/{id}  GET /api/v2/deals
+GET  /__emulator/stats POST /__emulator/reset  POST /__emulator/clock  POST|GET|DELETE /__emulator/faults
+"""
+
+
+class App:
+    """Holds the state and answers one Request at a time (called from many threads at once)."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.clock = Clock()
+        # One lock guards all OAuth and deal state, so every request sees a consistent world.
+        self.lock = threading.Lock()
+        self.auth = AuthState(config, self.clock, self.lock)
+        self.deals = DealStore(config.deals, config.user_id, self.clock, self.lock)
+        self.stats = Stats()
+        self.faults = FaultTable()
+        self.limiter = BurstLimiter(config.burst_limit)
+        self.base_url = ""  # set by the server once the port is bound; it is also the api_domain
+        self.stopping = threading.Event()  # cuts injected delays short on stop
+
+    def handle(self, request: Request) -> Response | None:
+        """The response to send, or None to drop the connection without answering."""
+        self._count(request.path)
+        fault = self.faults.take(request.path)
+        if fault is not None:
+            self.stats.incr("faults_triggered")
+            if fault.delay:
+                self.stopping.wait(fault.delay)
+            if fault.drop:
+                return None
+            if fault.status is not None:
+                return _fault_response(fault, request.path)
+        return self.route(request)
+
+    def route(self, request: Request) -> Response:
+        path = request.path
+        if path in ("/oauth/authorize", "/oauth/authorize/"):
+            return oauth_routes.authorize(self, request)
+        if path == "/oauth/authorize/decision":
+            return oauth_routes.decision(self, request)
+        if path == "/oauth/token":
+            return oauth_routes.token(self, request)
+        if path == "/oauth/revoke":
+            return oauth_routes.revoke(self, request)
+        if path.startswith("/api/"):
+            return api_routes.handle(self, request)
+        if path.startswith("/__emulator/"):
+            return control_routes.handle(self, request)
+        if path == "/" and request.method == "GET":
+            return text_response(200, _INDEX)
+        return text_response(404, "Not found\n")
+
+    def stats_snapshot(self) -> dict[str, Any]:
+        snapshot = self.stats.snapshot()
+        snapshot["live"] = {
+            **self.auth.counts(),
+            "deals": self.deals.count(),
+            "faults": len(self.faults.active()),
+        }
+        snapshot["clock_offset"] = self.clock.offset
+        return snapshot
+
+    def _count(self, path: str) -> None:
+        self.stats.incr("requests")
+        if path.startswith("/api/"):
+            self.stats.incr("api_requests")
+        elif path in ("/oauth/authorize", "/oauth/authorize/"):
+            self.stats.incr("authorize_requests")
+        elif path == "/oauth/token":
+            self.stats.incr("token_requests")
+        elif path == "/oauth/revoke":
+            self.stats.incr("revoke_requests")
+
+
+def _fault_response(fault: Fault, path: str) -> Response:
+    status = fault.status if fault.status is not None else 500
+    if fault.body is not None:
+        body = fault.body.encode("utf-8")
+        return Response(status, body, fault.content_type or "text/html; charset=utf-8")
+    # No body given: answer in the shape that endpoint's real errors have.
+    message = f"Injected fault (HTTP {status})"
+    if path.startswith("/api/"):
+        return json_response(status, api_routes.envelope(message))
+    if path.startswith("/oauth/authorize"):
+        return error_response(status, "Pipedrive is unavailable", message)
+    if path.startswith("/oauth/"):
+        return json_response(status, {"success": False, "message": message, "error": "server_error"})
+    return text_response(status, message + "\n")
