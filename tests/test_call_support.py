@@ -1,0 +1,104 @@
+"""Fixtures and helpers for the `pdauth call` tests: a logged-in Context against the emulator.
+
+Test modules import the fixtures they use from here (`from tests.test_call_support import ...`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from pdauth import flows
+from pdauth.api import new_session
+from pdauth.call import ApiCaller
+from pdauth.call_request import build_spec
+from pdauth.context import Context, Deps
+from pdauth.retry import RetryPolicy
+from tests.conftest import CLIENT_ID, CLIENT_SECRET
+from tests.support.keyrings import MemoryKeyring
+
+MakeCtx = Callable[..., Context]
+
+
+def browser(url: str) -> bool:
+    """Follows the authorize URL as a browser would (the emulator auto-approves)."""
+    requests.get(url, timeout=30)
+    return True
+
+
+class Sleeps:
+    """A sleep that records each wait; `real=True` really sleeps (the emulator's burst window is real)."""
+
+    def __init__(self, real: bool = False) -> None:
+        self.real = real
+        self.calls: list[tuple[float, str]] = []
+
+    def __call__(self, seconds: float, reason: str) -> None:
+        import time
+
+        self.calls.append((seconds, reason))
+        if self.real:
+            time.sleep(seconds)
+
+    @property
+    def total(self) -> float:
+        return sum(s for s, _ in self.calls)
+
+
+def fast_policy(sleeps: Sleeps | None = None, **overrides: Any) -> RetryPolicy:
+    """Backoff small enough that retry tests do not really wait."""
+    options: dict[str, Any] = {"backoff": 0.001, "backoff_cap": 0.01, "sleep": sleeps or Sleeps()}
+    return RetryPolicy(**{**options, **overrides})
+
+
+@pytest.fixture
+def call_keyring() -> MemoryKeyring:
+    return MemoryKeyring()
+
+
+@pytest.fixture
+def call_ctx(emulator: Any, redirect_uri: str, call_keyring: MemoryKeyring, isolated_env: Path) -> MakeCtx:
+    """Makes Contexts on the emulator, sharing one in-memory keyring; `env=` adds variables, `hooks=`
+    adds requests response hooks to the (fresh) session."""
+
+    def make(**overrides: Any) -> Context:
+        env = {
+            "PDAUTH_CONFIG_DIR": str(isolated_env),
+            "PDAUTH_OAUTH_URL": emulator.base_url,
+            "PDAUTH_REDIRECT_URI": redirect_uri,
+            "PIPEDRIVE_CLIENT_ID": CLIENT_ID,
+            "PIPEDRIVE_CLIENT_SECRET": CLIENT_SECRET,
+            **overrides.pop("env", {}),
+        }
+        hooks = overrides.pop("hooks", [])
+
+        def session() -> requests.Session:
+            s = new_session()
+            s.hooks["response"].extend(hooks)
+            return s
+
+        overrides.setdefault("open_browser", browser)
+        overrides.setdefault("keyring_backend", call_keyring)
+        return Context(Deps(env=env, session_factory=session, **overrides))
+
+    return make
+
+
+@pytest.fixture
+def logged_in(call_ctx: MakeCtx, emulator: Any) -> MakeCtx:
+    """`call_ctx` after a login; the emulator's stats are reset so a test counts only its own calls."""
+    flows.login(call_ctx(), flows.QuietLoginUI(), timeout=20)
+    emulator.reset_stats()
+    return call_ctx
+
+
+def fetch_all(
+    ctx: Context, path: str, limit: int, policy: RetryPolicy | None = None, **spec: Any
+) -> list[Any]:
+    """Every item of a paginated GET, through ApiCaller.pages."""
+    caller = ApiCaller(ctx, policy or fast_policy())
+    return [item for page in caller.pages(build_spec("GET", path, **spec), limit) for item in page]
