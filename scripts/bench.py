@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""`make bench`: pdauth's performance targets as ratios measured side by side in one run.
+
+P1 `pdauth token` (valid stored token) / the naive `keyring.get_password` one-liner, same backend: <= 0.9
+P2 `pdauth call /api/v1/deals --paginate` (50 pages x 500) / a bare requests.Session loop:      <= 1.2
+P3 peak RSS of that call at 50 pages / at 5 pages:                                               <= 1.1
+P4 32 `pdauth token` started together on an expired token / one refreshing `pdauth token`:        <= 3
+Medians of alternating runs. P1 needs a real Secret Service (`make bench` starts one when gnome-keyring
+is installed); without one it is reported as not measured rather than measured on something else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PDAUTH = str(BIN / "pdauth")
+PROFILE = "pdauth-bench"
+RUNS = 11
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB) of one process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(cmd[:4])} failed: {proc.stderr.read().decode() if proc.stderr else ''}")
+    return wall, usage.ru_maxrss
+
+
+def alternate(a: list[str], b: list[str], env: dict[str, str]) -> tuple[float, float]:
+    ta, tb = [], []
+    for _ in range(RUNS):
+        ta.append(timed(a, env)[0])
+        tb.append(timed(b, env)[0])
+    return statistics.median(ta), statistics.median(tb)
+
+
+def set_expired(env: dict[str, str]) -> None:
+    code = (
+        "import json, keyring\n"
+        f"d = json.loads(keyring.get_password('pdauth', {PROFILE!r})); d['expires_at'] = 0\n"
+        f"keyring.set_password('pdauth', {PROFILE!r}, json.dumps(d))\n"
+    )
+    subprocess.run([sys.executable, "-c", code], env=env, check=True)
+
+
+def stats(url: str) -> dict[str, object]:
+    import urllib.request
+
+    with urllib.request.urlopen(f"{url}/__emulator/stats", timeout=10) as r:  # noqa: S310 (loopback)
+        return dict(json.load(r))
+
+
+def main() -> int:
+    real_keyring = os.environ.get("PDAUTH_SECRET_SERVICE") == "1"
+    work = Path(tempfile.mkdtemp(prefix="pdauth-bench-"))
+    redirect = f"http://127.0.0.1:{free_port()}/callback"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PDAUTH_", "PIPEDRIVE_"))}
+    if not real_keyring:  # a stand-in keyring so P2-P4 still run; P1 is then not measured
+        env.update(PYTHON_KEYRING_BACKEND="tests.support.keyrings.JsonFileKeyring",
+                   PDAUTH_TEST_KEYRING_FILE=str(work / "keyring.json"), PYTHONPATH=str(REPO))
+    emulator = subprocess.Popen(
+        [PDAUTH, "emulator", "--port", "0", "--quiet", "--auto-approve", "--redirect-uri", redirect,
+         "--deals", "25000", "--burst-limit", "1000000"],
+        env=env, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert emulator.stdout is not None
+        url = emulator.stdout.readline().strip().partition("=")[2]
+        env.update(PDAUTH_CONFIG_DIR=str(work / "config"), PDAUTH_OAUTH_URL=url, PDAUTH_REDIRECT_URI=redirect,
+                   PDAUTH_PROFILE=PROFILE, BROWSER=str(REPO / "scripts" / "fake_browser.py"))
+        login_env = {**env, "PIPEDRIVE_CLIENT_ID": "demo-client-id", "PIPEDRIVE_CLIENT_SECRET": "demo-client-secret"}
+        subprocess.run([PDAUTH, "login"], env=login_env, check=True, capture_output=True)
+        rows = []
+
+        # P1
+        if real_keyring:
+            naive = [sys.executable, "-c", f"import keyring; print(keyring.get_password('pdauth', {PROFILE!r}))"]
+            mine, base = alternate([PDAUTH, "token"], naive, env)
+            rows.append(("P1 token, valid (s)", mine, base, 0.9))
+        else:
+            rows.append(("P1 token, valid (s)", None, None, 0.9))
+
+        # P2 and P3
+        fetch = (
+            "import requests, sys\n"
+            "s = requests.Session(); h = {'Authorization': 'Bearer ' + sys.argv[1]}; start = 0\n"
+            "for _ in range(int(sys.argv[3])):\n"
+            "    d = s.get(sys.argv[2] + '/api/v1/deals', params={'start': start, 'limit': 500}, headers=h).json()\n"
+            "    sys.stdout.write(str(len(d['data'])))\n"
+            "    p = d['additional_data']['pagination']\n"
+            "    if not p.get('more_items_in_collection'): break\n"
+            "    start = p['next_start']\n"
+        )
+        token = subprocess.run([PDAUTH, "token"], env=env, check=True, capture_output=True, text=True).stdout.strip()
+        call = [PDAUTH, "call", "/api/v1/deals", "--paginate", "--limit-per-page", "500"]
+        base_cmd = [sys.executable, "-c", fetch, token, url, "50"]
+        before = stats(url)["connections"]
+        mine, base = alternate(call, base_cmd, env)
+        rows.append(("P2 call --paginate 50x500 (s)", mine, base, 1.2))
+        per_run = (int(stats(url)["connections"]) - int(before)) / RUNS  # type: ignore[call-overload]
+        small_env = dict(env)
+        rss_50 = statistics.median(timed(call, env)[1] for _ in range(3))
+        # 5 pages: the same command over a 2,500-deal slice, via the v1 `limit` of the emulator's pages
+        call_5 = [*call[:-2], "--limit-per-page", "500", "-q", "start=22500"]
+        rss_5 = statistics.median(timed(call_5, small_env)[1] for _ in range(3))
+        rows.append(("P3 peak RSS 50 pages vs 5 (KiB)", rss_50, rss_5, 1.1))
+
+        # P4. gnome-keyring-daemon aborts under 32 simultaneous Secret Service clients on these machines,
+        # so the crowd runs on the stand-in keyring (a JSON file through PYTHON_KEYRING_BACKEND).
+        env = {**env, "PYTHON_KEYRING_BACKEND": "tests.support.keyrings.JsonFileKeyring",
+               "PDAUTH_TEST_KEYRING_FILE": str(work / "keyring-p4.json"), "PYTHONPATH": str(REPO),
+               "PDAUTH_CONFIG_DIR": str(work / "config-p4")}
+        subprocess.run([PDAUTH, "login"], env={**login_env, **env}, check=True, capture_output=True)
+        singles, crowds, grants = [], [], []
+        for _ in range(3):
+            set_expired(env)
+            singles.append(timed([PDAUTH, "token"], env)[0])
+            set_expired(env)
+            g0 = stats(url)["grants"]["refresh_token"]  # type: ignore[index]
+            start = time.perf_counter()
+            procs = [subprocess.Popen([PDAUTH, "token"], env=env, stdout=subprocess.PIPE) for _ in range(32)]
+            outs = {p.communicate()[0] for p in procs}
+            crowds.append(time.perf_counter() - start)
+            grants.append(stats(url)["grants"]["refresh_token"] - g0)  # type: ignore[index,operator]
+            if len(outs) != 1 or any(p.returncode for p in procs):
+                raise SystemExit("bench: the 32 token processes did not all print the same token")
+        rows.append(("P4 32 tokens on expiry / one (s)", statistics.median(crowds), statistics.median(singles), 3.0))
+
+        print(f"pdauth bench — Python {platform.python_version()}, {os.cpu_count()} CPUs, store: "
+              f"{'Secret Service (gnome-keyring)' if real_keyring else 'test file keyring (no Secret Service)'}")
+        print(f"{'metric':36} {'pdauth':>10} {'baseline':>10} {'ratio':>7} {'target':>7}  result")
+        failed = False
+        for name, mine_v, base_v, target in rows:
+            if mine_v is None or base_v is None:
+                print(f"{name:36} {'-':>10} {'-':>10} {'-':>7} {'≤' + str(target):>7}  NOT MEASURED (no Secret Service)")
+                continue
+            ratio = mine_v / base_v
+            ok = ratio <= target
+            failed |= not ok
+            print(f"{name:36} {mine_v:>10.3f} {base_v:>10.3f} {ratio:>7.2f} {'≤' + str(target):>7}  {'PASS' if ok else 'FAIL'}")
+        print(f"P2 TCP connections per run (pdauth and baseline together): {per_run:.1f}")
+        print(f"P4 refresh grants per crowd of 32: {grants} (store: test file keyring)")
+        return 1 if failed else 0
+    finally:
+        emulator.terminate()
+        emulator.wait(10)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
