@@ -23,19 +23,15 @@ from pdauth.store import SecretStore, client_secret_key, open_store
 if TYPE_CHECKING:
     import requests
 
+    from pdauth.browser import Machine
     from pdauth.oauth import ClientCredentials
+    from pdauth.paste import LineSource
 
 
 def _default_session() -> requests.Session:
     from pdauth.api import new_session
 
     return new_session()
-
-
-def _default_open_browser(url: str) -> bool:
-    import webbrowser
-
-    return webbrowser.open(url)
 
 
 @dataclass
@@ -46,10 +42,15 @@ class Deps:
     store: str | None = None
     now: Callable[[], float] = time.time
     session_factory: Callable[[], requests.Session] = _default_session
-    open_browser: Callable[[str], bool] = _default_open_browser
+    # None: chosen for this machine by pdauth.browser (BROWSER, SSH, WSL, display); a callable replaces
+    # that choice entirely (it returns whether a browser opened).
+    open_browser: Callable[[str], bool] | None = None
+    machine: Machine | None = None  # platform facts for that choice; None = this machine
     # Prompts; None means "not interactive": anything that would need one fails with a hint instead.
     ask: Callable[[str], str] | None = None
     ask_secret: Callable[[str], str] | None = None
+    confirm: Callable[[str], bool] | None = None
+    paste_input: LineSource | None = None  # where a pasted callback address is read (login)
     keyring_backend: Any = None  # tests inject an in-memory backend; None = resolve as keyring does
     lock_timeout: float = 30.0
 
@@ -96,6 +97,12 @@ class Context:
             keyring_backend=self.deps.keyring_backend,
         )
 
+    def use_store(self, kind: str) -> None:
+        """Switch this invocation to another store kind (login's fallback when the keyring fails)."""
+        self.deps.store = kind
+        for derived in ("settings", "store"):
+            self.__dict__.pop(derived, None)
+
     @cached_property
     def session(self) -> requests.Session:
         return self.deps.session_factory()
@@ -124,7 +131,10 @@ class Context:
 
         lock_dir = self.settings.lock_dir
         cfg.ensure_private_dir(lock_dir)
-        lock = FileLock(str(lock_dir / f"{self.profile_name}.lock"), timeout=self.deps.lock_timeout)
+        # mode: owner-only like everything else pdauth writes (filelock's default follows the umask).
+        lock = FileLock(
+            str(lock_dir / f"{self.profile_name}.lock"), timeout=self.deps.lock_timeout, mode=0o600
+        )
         try:
             lock.acquire()
         except Timeout:

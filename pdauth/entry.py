@@ -1,10 +1,10 @@
-"""The `pdauth` entry point: a fast path for the commonest call, then the full CLI for everything else.
+"""The `pdauth` entry point: `pdauth token` without the CLI framework, then the full CLI for the rest.
 
-`pdauth token` runs inside shell loops, so with a valid token it must not pay for typer, rich, requests
-or keyring's backend discovery (~250 ms together). The fast path recognises only the plain shapes of
-that one command; it runs the same core code as the full CLI (`sources`, `store`, `token_output`), and
-whenever it is unsure — another shape of arguments, a token needing a refresh, any error — it steps
-aside and the full CLI handles the call from scratch, so behaviour and error messages have one source.
+`pdauth token` runs inside shell loops and in bursts of parallel jobs, so it must not pay for typer, rich,
+requests or keyring's backend discovery (~250 ms together) when a stored token is valid, and processes
+waiting for another one's refresh must stay cheap. The plain shapes of that one command are recognised
+here and run through the same core the full CLI uses (`sources.current_token`, `token_output`, the
+error's own one-line text); any other argument shape (`--help`, `-v`, a typo) goes to the full CLI.
 """
 
 from __future__ import annotations
@@ -43,20 +43,31 @@ def parse_plain_token_call(argv: list[str]) -> tuple[str | None, bool] | None:
 
 
 def fast_token(argv: list[str]) -> int | None:
+    """Run a plain `pdauth token` call and return its exit code; None when it is not one."""
     parsed = parse_plain_token_call(argv)
     if parsed is None:
         return None
     profile, as_json = parsed
-    try:
-        from pdauth.context import Context, Deps
-        from pdauth.sources import cached_token
-        from pdauth.token_output import token_output
+    from pdauth.context import Context, Deps
+    from pdauth.errors import ExitCode, PdauthError
+    from pdauth.sources import current_token
+    from pdauth.token_output import token_output
 
-        access = cached_token(Context(Deps(profile=profile)))
-        if access is None:
-            return None  # a refresh is due: the full path does it
-        sys.stdout.write(token_output(access, as_json))
-        sys.stdout.flush()
-        return 0
-    except Exception:
-        return None  # the full CLI repeats the work and reports the error properly
+    # The file store may need its passphrase: ask on the terminal, as the full CLI would.
+    ask_secret = _ask_secret if sys.stdin.isatty() and sys.stderr.isatty() else None
+    try:
+        access = current_token(Context(Deps(profile=profile, ask_secret=ask_secret)))
+    except PdauthError as exc:
+        sys.stderr.write(f"error: {exc.one_line()}\n")
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        return int(ExitCode.INTERRUPTED)
+    sys.stdout.write(token_output(access, as_json))
+    sys.stdout.flush()
+    return 0
+
+
+def _ask_secret(prompt: str) -> str:
+    import getpass
+
+    return getpass.getpass(f"{prompt}: ", stream=sys.stderr)

@@ -106,6 +106,25 @@ class ApiRequestFailed(PdauthError):
     pass
 
 
+class ApiHttpError(ApiRequestFailed):
+    """The API answered with an HTTP error; the response travels along so the CLI can print its body."""
+
+    def __init__(
+        self, message: str, hint: str | None = None, *, status: int, response: object = None
+    ) -> None:
+        super().__init__(message, hint)
+        self.status = status
+        self.response = response
+
+
+class RequestSpecError(ConfigError):
+    """The request described on the command line cannot be built (bad path, field, header or input)."""
+
+
+class ForeignHostRefused(RequestSpecError):
+    """A full URL pointed somewhere other than the profile's api_domain: the token never goes there."""
+
+
 # -- storage --------------------------------------------------------------------------------------
 
 

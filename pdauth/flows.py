@@ -15,9 +15,16 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from pdauth import config as cfg
 from pdauth.context import Context
-from pdauth.errors import AccessTokenRejected, AuthorizationDenied, ConfigError, MissingClientCredentials
+from pdauth.errors import (
+    AccessTokenRejected,
+    AuthorizationDenied,
+    ConfigError,
+    KeyringUnavailable,
+    MissingClientCredentials,
+)
 from pdauth.sources import AccessToken, current_token, env_source, refresh, remember_tokens
 from pdauth.store import client_secret_key, load_tokens, save_tokens, token_key
+from pdauth.store_fallback import offer_file_store
 from pdauth.tokens import TokenSet
 
 if TYPE_CHECKING:
@@ -33,6 +40,11 @@ BROWSER_START_WAIT = 2.0
 class LoginUI(Protocol):
     def show_url(self, url: str, browser_opened: bool) -> None: ...
     def waiting(self) -> contextlib.AbstractContextManager[None]: ...
+    # Remote logins: the port forward to run over SSH; the pasted-address prompt and its rejections.
+    # These three are called from the paste reader's thread too.
+    def show_ssh_tunnel(self, command: str) -> None: ...
+    def prompt_paste(self) -> None: ...
+    def paste_rejected(self, message: str) -> None: ...
 
 
 class QuietLoginUI:
@@ -41,6 +53,15 @@ class QuietLoginUI:
 
     def waiting(self) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()
+
+    def show_ssh_tunnel(self, command: str) -> None:
+        pass
+
+    def prompt_paste(self) -> None:
+        pass
+
+    def paste_rejected(self, message: str) -> None:
+        pass
 
 
 @dataclass(frozen=True)
@@ -52,15 +73,20 @@ class LoginResult:
 
 
 def login(ctx: Context, ui: LoginUI, *, timeout: float = 300.0, open_browser: bool = True) -> LoginResult:
-    from pdauth import oauth
+    from pdauth import browser, oauth
     from pdauth.api import fetch_identity
-    from pdauth.loopback import CallbackInbox, CallbackListener
+    from pdauth.loopback import CallbackInbox, CallbackListener, RedirectTarget
+    from pdauth.paste import start_paste
 
     settings = ctx.settings
     client_id = settings.client_id or _ask(ctx, "Pipedrive app client id", secret=False)
     # Touch the store before the browser opens: a missing keyring or a wrong passphrase fails now,
     # not after the user has clicked "Allow and install".
-    stored_secret = ctx.store.get(client_secret_key(ctx.profile_name))
+    try:
+        stored_secret = ctx.store.get(client_secret_key(ctx.profile_name))
+    except KeyringUnavailable as exc:
+        offer_file_store(ctx, exc)
+        stored_secret = ctx.store.get(client_secret_key(ctx.profile_name))
     secret = ctx.env.get(cfg.ENV_CLIENT_SECRET) or stored_secret or _ask(ctx, "Pipedrive app client secret", secret=True)
     client = oauth.ClientCredentials(client_id, secret)
 
@@ -68,10 +94,18 @@ def login(ctx: Context, ui: LoginUI, *, timeout: float = 300.0, open_browser: bo
     inbox = CallbackInbox(state)
     listener = CallbackListener(settings.redirect_uri, inbox)  # binds now: a busy port fails here
     url = oauth.authorize_url(settings.oauth_url, client_id, settings.redirect_uri, state)
+    machine = ctx.deps.machine or browser.Machine()
+    bind_host = RedirectTarget.parse(settings.redirect_uri).bind_host
+    tunnel = browser.ssh_tunnel_command(ctx.env, machine, bind_host, listener.port)
     with listener:  # serving before the browser opens, or a blocking BROWSER command deadlocks
-        opened = _open_browser(ctx.deps.open_browser, url, inbox) if open_browser else False
+        if tunnel:
+            ui.show_ssh_tunnel(tunnel)
+        opener = ctx.deps.open_browser or browser.system_opener(ctx.env, machine)
+        opened = _open_browser(opener, url, inbox) if open_browser and opener else False
         ui.show_url(url, opened)
-        with ui.waiting():
+        # Where the browser may not reach the listener, the address it ends on can be pasted instead.
+        paste = start_paste(ctx.deps.paste_input, inbox, ui) if not opened or tunnel else None
+        with ui.waiting() if paste is None else contextlib.nullcontext():
             result = inbox.wait(timeout)
         if result.error is not None:
             inbox.finish(False, "Pipedrive did not authorize pdauth. You can close this tab.")
@@ -82,12 +116,17 @@ def login(ctx: Context, ui: LoginUI, *, timeout: float = 300.0, open_browser: bo
                 ctx.session, settings.oauth_url, client, result.code, settings.redirect_uri, ctx.now()
             )
             identity = fetch_identity(ctx.session, tokens.api_domain, tokens.access_token)
-            replaced = _persist_login(ctx, client, tokens, identity)
+            try:
+                replaced = _persist_login(ctx, client, tokens, identity)
+            except KeyringUnavailable as exc:  # e.g. locked since; the single-use code is spent already
+                offer_file_store(ctx, exc)
+                replaced = _persist_login(ctx, client, tokens, identity)
         except Exception as exc:
             inbox.finish(False, "pdauth could not complete the login; see your terminal for details.")
             raise exc from None
         inbox.finish(True, f"Logged in to {identity.describe()}. You can close this tab.")
-        listener.close(linger=5.0)
+        # A pasted address means no browser is coming back for the completion page.
+        listener.close(linger=0.0 if paste is not None and paste.accepted else 5.0)
     return LoginResult(ctx.profile_name, identity, replaced, ctx.store.describe())
 
 

@@ -69,13 +69,17 @@ class CallbackInbox:
         self._expected = expected_state.encode()
         self._result: CallbackResult | None = None
         self._arrived = threading.Event()
+        self._deliver_lock = threading.Lock()  # listener threads and the paste reader race to deliver
         self._outcome: tuple[bool, str] | None = None
         self._finished = threading.Event()
         self.completion_shown = threading.Event()
 
     def offer(self, query: str) -> tuple[int, str]:
         """Returns (HTTP status, page text) for whoever offered the query string."""
-        params = parse_qs(query, keep_blank_values=True, max_num_fields=50)
+        try:
+            params = parse_qs(query, keep_blank_values=True, max_num_fields=50)
+        except ValueError:  # more fields than any real callback has
+            return 400, "This sign-in link is malformed (too many parameters). Nothing was accepted."
         states = params.get("state", [])
         if len(states) > 1 or any(len(v) > 1 for v in params.values()):
             return 400, "This sign-in link is malformed (a parameter appears twice). Nothing was accepted."
@@ -88,6 +92,8 @@ class CallbackInbox:
             # Whether Pipedrive echoes `state` on an error is unconfirmed, so an error may come without it.
             # It cannot inject anything: it can only end this login attempt.
             description = params.get("error_description", [None])[0]
+            error = _error_text(error)
+            description = _error_text(description) if description is not None else None
             self._deliver(CallbackResult(error=error, error_description=description))
             return 200, f"Pipedrive did not authorize pdauth ({error}). You can close this tab."
         if state is None:
@@ -98,9 +104,10 @@ class CallbackInbox:
         return 302, COMPLETE_PATH
 
     def _deliver(self, result: CallbackResult) -> None:
-        if not self._arrived.is_set():
-            self._result = result
-            self._arrived.set()
+        with self._deliver_lock:
+            if not self._arrived.is_set():
+                self._result = result
+                self._arrived.set()
 
     def wait(self, timeout: float) -> CallbackResult:
         deadline = time.monotonic() + timeout
@@ -124,6 +131,13 @@ class CallbackInbox:
         return self._outcome
 
 
+def _error_text(value: str, limit: int = 200) -> str:
+    """An `error` value safe to show on a terminal: RFC 6749 allows only printable ASCII there, and anyone
+    can send one (no `state` needed), so escape sequences and other characters become '?', and it is cut."""
+    clean = "".join(c if " " <= c <= "~" else "?" for c in value[:limit])
+    return clean + "…" if len(value) > limit else clean
+
+
 def page(title: str, message: str, ok: bool) -> bytes:
     colour = "#1a7f37" if ok else "#cf222e"
     return (
@@ -140,6 +154,8 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = PER_CONNECTION_TIMEOUT
     server_version = "pdauth"
     sys_version = ""
+    # The stdlib answers an unparsable request line HTTP/0.9-style, with no status line at all.
+    default_request_version = "HTTP/1.0"
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
@@ -180,12 +196,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def log_message(self, format: str, *args: object) -> None:
-        # The request line holds the code and state: log the method and path only.
-        log.debug("loopback: %s %s -> %s", self.command, urlsplit(self.path or "").path, args[1:2])
+        # The request line holds the code and state: log the method and path only. A request line too
+        # malformed to parse leaves no `path` (send_error logs before it is set).
+        path = urlsplit(getattr(self, "path", "") or "").path
+        log.debug("loopback: %s %s -> %s", self.command, path, args[1:2])
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # The stdlib's backlog of 5 drops the SYNs of a burst of connections, and the real callback's
+    # connection then waits for a SYN retransmit (1 s, then 3 s...).
+    request_queue_size = 64
 
     def __init__(self, target: RedirectTarget, inbox: CallbackInbox):
         self.address_family = socket.AF_INET6 if ":" in target.bind_host else socket.AF_INET

@@ -106,6 +106,7 @@ class KeyringStore:
         self._env = env
         self._remembered = remembered_backend
         self._backend = backend
+        self._injected = backend  # identifies an injected backend for keyring_guard's stuck-call memory
 
     @property
     def backend(self) -> Any:
@@ -141,28 +142,54 @@ class KeyringStore:
         return keyring.get_keyring()
 
     def describe(self) -> str:
-        return f"keyring ({self.backend_name})"
+        # Name the backend without loading it when it is already known: describing must stay cheap.
+        name = self.backend_name if self._backend is not None else self._chosen_backend() or self.backend_name
+        return f"keyring ({name})"
+
+    def _chosen_backend(self) -> str | None:
+        return configured_backend_name(self._env) or self._remembered
 
     def _check_usable(self) -> None:
         from keyring.backends import fail
 
         backend = self.backend
         if isinstance(backend, fail.Keyring) or getattr(backend, "priority", 1) <= 0:
-            raise KeyringUnavailable("No usable OS keyring was found (no Secret Service on this session)")
+            raise KeyringUnavailable(
+                "Keyring unavailable: no usable OS keyring was found (no Secret Service on this session)"
+            )
 
     def _call(self, fn: Callable[[], Any]) -> Any:
-        self._check_usable()
-        try:
-            return fn()
-        except _keyring_errors() as exc:
-            name = type(exc).__name__
-            raise KeyringUnavailable(f"The OS keyring failed ({name}: {exc})") from None
+        from keyring.errors import KeyringLocked
+
+        def call() -> Any:
+            self._check_usable()
+            try:
+                return fn()
+            except KeyringLocked as exc:
+                detail = str(exc) or "the collection is locked"
+                raise KeyringUnavailable(f"Keyring locked: {detail}") from None
+            except _keyring_errors() as exc:
+                failure = f"{type(exc).__name__}: {exc}"
+                raise KeyringUnavailable(f"Keyring unavailable: the OS keyring failed ({failure})") from None
+
+        return self._guarded(call)
+
+    def _guarded(self, fn: Callable[[], Any]) -> Any:
+        # Every keyring operation, backend resolution included, under PDAUTH_KEYRING_TIMEOUT.
+        from pdauth.keyring_guard import run_guarded
+
+        if self._injected is not None:
+            cls = type(self._injected)
+            key, label = f"injected:{id(self._injected)}", f"{cls.__module__}.{cls.__qualname__}"
+        else:
+            key = label = self._chosen_backend() or "auto-detected backend"
+        return run_guarded(fn, env=self._env, key=key, label=label)
 
     def get(self, key: str) -> str | None:
         if self._fast_get_possible():
             from pdauth.secret_service import read_secret
 
-            value = read_secret(SERVICE, key)
+            value: str | None = self._guarded(lambda: read_secret(SERVICE, key))
             if value is not None:
                 return value
             # not found or not readable the fast way: let keyring give the authoritative answer
@@ -174,8 +201,7 @@ class KeyringStore:
         # that is exactly the backend keyring itself would use (so a user's explicit choice is honoured).
         if self._backend is not None:
             return False
-        chosen = configured_backend_name(self._env) or self._remembered
-        return chosen == SECRET_SERVICE_BACKEND
+        return self._chosen_backend() == SECRET_SERVICE_BACKEND
 
     def set(self, key: str, value: str) -> None:
         self._call(lambda: self.backend.set_password(SERVICE, key, value))

@@ -75,7 +75,10 @@ def make_context(profile: str | None = None, **deps: object) -> Context:
     from pdauth.cli import ui
 
     options = global_options()
-    prompts = {"ask": ui.ask, "ask_secret": ui.ask_secret} if interactive() else {}
+    prompts: dict[str, object] = {}
+    if interactive():  # prompts, the keyring fallback offer, and pasting the callback address
+        prompts = {"ask": ui.ask, "ask_secret": ui.ask_secret, "confirm": ui.confirm}
+        prompts["paste_input"] = sys.stdin
     return Context(Deps(env=dict(os.environ), profile=profile or options.profile, **prompts, **deps))  # type: ignore[arg-type]
 
 

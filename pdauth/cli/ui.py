@@ -56,6 +56,12 @@ def ask_secret(prompt: str) -> str:
     return str(typer.prompt(prompt, hide_input=True, err=True))
 
 
+def confirm(prompt: str) -> bool:
+    import typer
+
+    return bool(typer.confirm(prompt, default=True, err=True))
+
+
 @contextlib.contextmanager
 def spinner(message: str) -> Iterator[None]:
     if quiet() or not err().is_terminal:
@@ -76,3 +82,17 @@ class TerminalLoginUI:
 
     def waiting(self) -> contextlib.AbstractContextManager[None]:
         return spinner("Waiting for you to approve in the browser (Ctrl-C to cancel)…")
+
+    # Shown even with --quiet: without them a remote login cannot complete.
+    def show_ssh_tunnel(self, command: str) -> None:
+        err().print("You are connected over SSH. For the browser on your own computer to reach this one, "
+                    "first run there:", soft_wrap=True)
+        err().print(f"  {command}", soft_wrap=True, markup=False, highlight=False)
+
+    def prompt_paste(self) -> None:
+        # A line of its own: if the listener wins instead, nothing is left dangling after the prompt.
+        err().print("Paste the address your browser shows after approving (or wait for the browser):",
+                    soft_wrap=True)
+
+    def paste_rejected(self, message: str) -> None:
+        err().print(f"[yellow]Not accepted:[/] {_escape(message)}", soft_wrap=True)

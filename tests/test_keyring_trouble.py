@@ -1,0 +1,230 @@
+"""Keyring trouble: a keyring that hangs, one that is locked, bad backend names, and login's offer of the
+encrypted file store. None of it may ever read as "not logged in"."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pdauth import flows
+from pdauth.errors import ConfigError, KeyringUnavailable, NotLoggedIn
+from pdauth.keyring_guard import ENV_KEYRING_TIMEOUT, keyring_timeout
+from pdauth.sources import current_token
+from pdauth.store import KeyringStore
+from tests.conftest import CLI
+from tests.support.keyrings import FailingKeyring, MemoryKeyring
+from tests.support.remote import Terminal, context, emulator_env
+from tests.support.trouble_keyrings import HangingKeyring, LockedKeyring, no_keyring
+
+THREE_WAYS_OUT = ("Secret Service", "--store file", "PIPEDRIVE_REFRESH_TOKEN")
+
+
+def browse(url: str) -> bool:
+    import requests
+
+    requests.get(url, timeout=20)
+    return True
+
+
+@pytest.fixture
+def env(emulator: Any, redirect_uri: str, isolated_env: Path) -> dict[str, str]:
+    return emulator_env(emulator, redirect_uri, isolated_env)
+
+
+@pytest.fixture
+def hanging() -> Any:
+    keyring = HangingKeyring()
+    yield keyring
+    keyring.released.set()
+
+
+# -- the timeout ------------------------------------------------------------------------------------
+
+
+def test_a_hanging_keyring_fails_within_the_timeout_and_says_why(hanging: HangingKeyring) -> None:
+    store = KeyringStore({ENV_KEYRING_TIMEOUT: "0.2"}, backend=hanging)
+    started = time.monotonic()
+    with pytest.raises(KeyringUnavailable) as err:
+        store.get("default")
+    assert time.monotonic() - started < 1.0
+    assert err.value.message.startswith("Keyring unavailable: ")
+    assert "did not answer within 0.2 s" in err.value.message and ENV_KEYRING_TIMEOUT in err.value.message
+    assert all(way in err.value.hint for way in THREE_WAYS_OUT)
+
+    # While that call is still stuck, the next one fails at once instead of waiting again...
+    started = time.monotonic()
+    with pytest.raises(KeyringUnavailable, match="still waiting"):
+        store.set("default", "x")
+    assert time.monotonic() - started < 0.1 and hanging.calls == 1
+    # ...and once the keyring answers again, calls go through.
+    hanging.released.set()
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
+        try:
+            assert store.get("default") is None
+            break
+        except KeyringUnavailable:
+            time.sleep(0.02)
+    else:
+        pytest.fail("the keyring never became usable again")
+
+
+def test_a_hanging_keyring_is_never_not_logged_in(env: dict[str, str], hanging: HangingKeyring) -> None:
+    ctx = context({**env, ENV_KEYRING_TIMEOUT: "0.2"}, keyring=hanging)
+    with pytest.raises(KeyringUnavailable) as err:
+        current_token(ctx)
+    assert not isinstance(err.value, NotLoggedIn) and err.value.exit_code == 1
+
+
+def test_a_hanging_keyring_fails_login_before_the_browser(env: dict[str, str], hanging: Any) -> None:
+    opened: list[str] = []
+    ctx = context({**env, ENV_KEYRING_TIMEOUT: "0.2"}, keyring=hanging, open_browser=opened.append)
+    with pytest.raises(KeyringUnavailable, match="did not answer"):
+        flows.login(ctx, flows.QuietLoginUI(), timeout=5)
+    assert opened == []
+
+
+def test_cli_token_with_a_hanging_keyring(cli: CLI) -> None:
+    started = time.monotonic()
+    r = cli("token", PYTHON_KEYRING_BACKEND="tests.support.trouble_keyrings.HangingKeyring",
+            PDAUTH_TEST_KEYRING_SLEEP="3", PDAUTH_KEYRING_TIMEOUT="0.3")
+    assert time.monotonic() - started < 2.5  # one wait, not one per code path, and no waiting for the sleeper
+    assert r.returncode == 1 and r.stdout == ""
+    assert "Keyring unavailable" in r.stderr and "did not answer within 0.3 s" in r.stderr
+    assert "not logged in" not in r.stderr
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "nan", "inf"])
+def test_a_bad_timeout_is_a_config_error(value: str) -> None:
+    with pytest.raises(ConfigError, match=ENV_KEYRING_TIMEOUT):
+        keyring_timeout({ENV_KEYRING_TIMEOUT: value})
+    assert keyring_timeout({}) == 5.0 and keyring_timeout({ENV_KEYRING_TIMEOUT: "12.5"}) == 12.5
+
+
+# -- locked -----------------------------------------------------------------------------------------
+
+
+def test_a_locked_keyring_says_locked(env: dict[str, str]) -> None:
+    with pytest.raises(KeyringUnavailable) as err:
+        current_token(context(env, keyring=LockedKeyring()))
+    assert err.value.message.startswith("Keyring locked: ") and "unlock" in err.value.message
+    assert all(way in err.value.hint for way in THREE_WAYS_OUT)
+
+
+def test_cli_token_with_a_locked_keyring(cli: CLI) -> None:
+    r = cli("token", PYTHON_KEYRING_BACKEND="tests.support.trouble_keyrings.LockedKeyring")
+    assert r.returncode == 1 and "Keyring locked" in r.stderr and "--store file" in r.stderr
+
+
+# -- choosing the backend ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["no.such.module.Keyring", "keyring.backends.fail.NoSuchClass", "nodots"])
+def test_a_bad_backend_name_is_a_clear_config_error(name: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        KeyringStore({"PYTHON_KEYRING_BACKEND": name}).get("default")
+    assert name in err.value.message and "PYTHON_KEYRING_BACKEND" in err.value.hint
+    assert err.value.exit_code == 2
+
+
+def write_keyringrc(xdg: Path, name: str) -> None:
+    (xdg / "python_keyring").mkdir(parents=True)
+    (xdg / "python_keyring" / "keyringrc.cfg").write_text(f"[backend]\ndefault-keyring = {name}\n")
+
+
+def test_keyrings_own_config_file_is_honoured_and_the_env_var_wins(tmp_path: Path) -> None:
+    write_keyringrc(tmp_path, "tests.support.keyrings.MemoryKeyring")
+    env = {"XDG_CONFIG_HOME": str(tmp_path)}
+    assert KeyringStore(env).backend_name == "tests.support.keyrings.MemoryKeyring"
+    chosen = {**env, "PYTHON_KEYRING_BACKEND": "tests.support.trouble_keyrings.LockedKeyring"}
+    assert KeyringStore(chosen).backend_name == "tests.support.trouble_keyrings.LockedKeyring"
+
+
+def test_a_bad_name_in_keyringrc_is_a_config_error(tmp_path: Path) -> None:
+    write_keyringrc(tmp_path, "no.such.Backend")
+    with pytest.raises(ConfigError, match=r"no\.such\.Backend"):
+        KeyringStore({"XDG_CONFIG_HOME": str(tmp_path)}).get("default")
+
+
+def test_cli_bad_backend_name_exits_2(cli: CLI) -> None:
+    r = cli("token", PYTHON_KEYRING_BACKEND="no.such.module.Keyring")
+    assert r.returncode == 2 and "Cannot load keyring backend 'no.such.module.Keyring'" in r.stderr
+
+
+# -- login's offer of the file store ----------------------------------------------------------------
+
+
+class Answers:
+    def __init__(self, answer: bool) -> None:
+        self.answer = answer
+        self.questions: list[str] = []
+
+    def __call__(self, question: str) -> bool:
+        self.questions.append(question)
+        return self.answer
+
+
+def test_login_offers_the_file_store_without_a_keyring(env: dict[str, str], isolated_env: Path) -> None:
+    confirm = Answers(True)
+    ctx = context(env, keyring=no_keyring(), open_browser=browse, confirm=confirm,
+                  ask_secret=lambda prompt: "a passphrase")
+    result = flows.login(ctx, flows.QuietLoginUI(), timeout=20)
+    assert len(confirm.questions) == 1 and "Keyring unavailable" in confirm.questions[0]
+    assert "encrypted file store" in confirm.questions[0]
+    assert result.store.startswith("encrypted file") and (isolated_env / "tokens.enc").exists()
+    # The choice is remembered: later commands use the file store without being told.
+    later = context({**env, "PDAUTH_PASSPHRASE": "a passphrase"}, keyring=no_keyring())
+    assert later.store.kind == "file" and current_token(later).token
+
+
+def test_declining_the_offer_fails_and_stores_nothing(env: dict[str, str], isolated_env: Path) -> None:
+    opened: list[str] = []
+    ctx = context(env, keyring=no_keyring(), open_browser=opened.append, confirm=Answers(False))
+    with pytest.raises(KeyringUnavailable) as err:
+        flows.login(ctx, flows.QuietLoginUI(), timeout=5)
+    assert all(way in err.value.hint for way in THREE_WAYS_OUT)
+    assert opened == [] and not (isolated_env / "tokens.enc").exists()
+
+
+def test_no_offer_without_a_terminal(env: dict[str, str]) -> None:
+    ctx = context(env, keyring=LockedKeyring(), open_browser=browse, confirm=None)
+    with pytest.raises(KeyringUnavailable, match="Keyring locked"):
+        flows.login(ctx, flows.QuietLoginUI(), timeout=5)
+
+
+def test_a_keyring_that_locks_after_the_browser_is_offered_the_file_store_too(
+    env: dict[str, str], isolated_env: Path,
+) -> None:
+    """The code is single-use and already spent: the tokens in hand go to the file store, not to waste."""
+    confirm = Answers(True)
+    keyring = FailingKeyring()  # reads work, writes raise KeyringLocked
+    ctx = context(env, keyring=keyring, open_browser=browse, confirm=confirm,
+                  ask_secret=lambda prompt: "a passphrase")
+    result = flows.login(ctx, flows.QuietLoginUI(), timeout=20)
+    assert len(confirm.questions) == 1 and confirm.questions[0].startswith("Keyring locked")
+    assert result.store.startswith("encrypted file") and keyring.entries == {}
+    assert current_token(context({**env, "PDAUTH_PASSPHRASE": "a passphrase"}, keyring=MemoryKeyring())).token
+
+
+def test_cli_offers_the_file_store_at_a_terminal(cli: CLI, tmp_path: Path) -> None:
+    """The real prompts: yes to the offer, a passphrase after the browser; then the file store is used."""
+    no_keyring_env = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+                      "PDAUTH_CONFIG_DIR": str(tmp_path)}
+    term = Terminal(cli.env | no_keyring_env, "login")
+    try:
+        assert term.read_until(rb"Keyring unavailable: no usable OS keyring.*\[Y/n\]"), term.text
+        term.type("y")
+        # getpass writes its " " after switching echo off and flushing pending input: type after that.
+        assert term.read_until(rb"Passphrase for pdauth's encrypted token file: "), term.text
+        term.type("correct horse")
+        assert term.read_until(rb"Logged in to"), term.text
+        assert term.proc.wait(10) == 0
+        assert "correct horse" not in term.text  # typed blind
+    finally:
+        term.close()
+    assert (tmp_path / "tokens.enc").exists()
+    r = cli("token", PDAUTH_PASSPHRASE="correct horse", **no_keyring_env)
+    assert r.returncode == 0 and r.stdout.startswith("v1u:")
