@@ -119,7 +119,9 @@ class ConfigFile:
             ) from None
         if not isinstance(raw, dict):
             raise ConfigError(f"{path} is not a JSON object", hint="Fix or delete the file")
-        profiles = raw.get("profiles") if isinstance(raw.get("profiles"), dict) else {}
+        profiles = raw.get("profiles")
+        if not isinstance(profiles, dict):
+            profiles = {}
         return cls(
             path=path,
             default_profile=raw.get("default_profile"),
@@ -223,7 +225,7 @@ def editing(directory: Path) -> Iterator[ConfigFile]:
     from filelock import FileLock
 
     ensure_private_dir(directory)
-    with FileLock(str(directory / ".config.lock"), timeout=30):
+    with FileLock(str(directory / ".config.lock"), timeout=30, mode=0o600):  # owner-only, whatever the umask
         config = ConfigFile.load(directory)
         yield config
         config.save()

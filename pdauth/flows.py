@@ -10,7 +10,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from pdauth import config as cfg
@@ -25,7 +25,7 @@ from pdauth.errors import (
 from pdauth.sources import AccessToken, current_token, env_source, refresh, remember_tokens
 from pdauth.store import client_secret_key, load_tokens, save_tokens, token_key
 from pdauth.store_fallback import offer_file_store
-from pdauth.tokens import TokenSet
+from pdauth.tokens import REFRESH_TOKEN_IDLE_SECONDS, TokenSet
 
 if TYPE_CHECKING:
     from pdauth.loopback import CallbackInbox
@@ -242,32 +242,36 @@ def status(ctx: Context, *, only_selected: bool) -> list[ProfileStatus]:
 
 def _profile_status(ctx: Context, name: str, selected: bool) -> ProfileStatus:
     saved = ctx.config.profile(name)
-    default = (ctx.config.default_profile or cfg.DEFAULT_PROFILE) == name
-    common = {"profile": name, "is_default": default, "selected": selected, "identity": saved.identity}
-    if selected and (source := env_source(ctx)):
+    status = ProfileStatus(
+        profile=name,
+        is_default=(ctx.config.default_profile or cfg.DEFAULT_PROFILE) == name,
+        selected=selected,
+        identity=saved.identity,
+        api_domain=saved.api_domain,
+        scopes=tuple(saved.scopes),
+        expires_at=saved.expires_at,
+        refresh_deadline=saved.refresh_used_at + REFRESH_TOKEN_IDLE_SECONDS if saved.refresh_used_at else None,
+        source=f"{saved.store or 'keyring'} (not checked)",
+        # Other profiles are judged from the config file alone: checking them could prompt or hang.
+        usable=not selected and saved.identity is not None,
+    )
+    if not selected:
+        return status
+    if source := env_source(ctx):
         api_domain = ctx.env.get(cfg.ENV_API_DOMAIN) or None
-        return ProfileStatus(**common, api_domain=api_domain, scopes=(), expires_at=None,
-                             refresh_deadline=None, source=source, usable=True)
-    tokens: TokenSet | None = None
-    problem: str | None = None
-    store_name = f"{saved.store or 'keyring'} (not checked)"
-    if selected and name not in ctx.config.profiles:
-        problem = "not logged in"
-    elif selected:
-        try:
-            tokens = load_tokens(ctx.store, name)
-            store_name = ctx.store.describe()
-            problem = None if tokens else "not logged in"
-        except Exception as exc:  # status reports a broken store; it does not crash on it
-            problem = getattr(exc, "message", str(exc))
-    if tokens is not None:
-        return ProfileStatus(**common, api_domain=tokens.api_domain, scopes=tokens.scopes,
-                             expires_at=tokens.expires_at, refresh_deadline=tokens.refresh_deadline,
-                             source=store_name, usable=_usable(tokens, ctx.now()))
-    deadline = saved.refresh_used_at + 60 * 86400 if saved.refresh_used_at else None
-    return ProfileStatus(**common, api_domain=saved.api_domain, scopes=tuple(saved.scopes),
-                         expires_at=saved.expires_at, refresh_deadline=deadline, source=store_name,
-                         usable=not selected and saved.identity is not None, problem=problem)
+        return replace(status, api_domain=api_domain, scopes=(), expires_at=None, refresh_deadline=None,
+                       source=source, usable=True)
+    if name not in ctx.config.profiles:
+        return replace(status, problem="not logged in")
+    try:
+        tokens = load_tokens(ctx.store, name)
+    except Exception as exc:  # status reports a broken store; it does not crash on it
+        return replace(status, problem=getattr(exc, "message", str(exc)))
+    if tokens is None:
+        return replace(status, source=ctx.store.describe(), problem="not logged in")
+    return replace(status, api_domain=tokens.api_domain, scopes=tokens.scopes, expires_at=tokens.expires_at,
+                   refresh_deadline=tokens.refresh_deadline, source=ctx.store.describe(),
+                   usable=_usable(tokens, ctx.now()))
 
 
 def _usable(tokens: TokenSet, now: float) -> bool:

@@ -160,11 +160,15 @@ def _error_from(response: requests.Response) -> PdauthError:
         body = response.json()
     except ValueError:
         body = None
-    if isinstance(body, dict) and isinstance(body.get("error"), str):
-        description = str(body.get("message") or body.get("error_description") or body["error"])
-        return OAuthError(body["error"], description, response.status_code)
+    error = body.get("error") if isinstance(body, dict) else None
     if response.status_code >= 500:
-        return TokenRequestFailed(f"Pipedrive's token endpoint is failing (HTTP {response.status_code})")
+        # A server failure whatever the body says, not a verdict on the request (RFC 6749 §5.2 ones are 4xx).
+        detail = f": {error}" if isinstance(error, str) else ""
+        status = response.status_code
+        return TokenRequestFailed(f"Pipedrive's token endpoint is failing (HTTP {status}{detail})")
+    if isinstance(body, dict) and isinstance(error, str):
+        description = str(body.get("message") or body.get("error_description") or error)
+        return OAuthError(error, description, response.status_code)
     return TokenRequestFailed(
         f"Pipedrive's token endpoint answered HTTP {response.status_code} ({_content_type(response)})"
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Final
+from typing import Final, TextIO
 
 REDACTED: Final = "[REDACTED]"
 
@@ -51,11 +51,11 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def enable_debug_logging(stream: object = None) -> None:
+def enable_debug_logging(stream: TextIO | None = None) -> None:
     """`-v`: debug logs of pdauth, requests and urllib3 on stderr, every record redacted."""
     import http.client
 
-    handler = logging.StreamHandler(stream)  # type: ignore[arg-type]
+    handler = logging.StreamHandler(stream)
     handler.addFilter(RedactingFilter())
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
