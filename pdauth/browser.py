@@ -37,8 +37,12 @@ def _read_text(path: str) -> str:
 def _launch(argv: Sequence[str]) -> bool:
     try:
         done = subprocess.run(
-            list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            timeout=HELPER_TIMEOUT, check=False,
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=HELPER_TIMEOUT,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return False
@@ -102,8 +106,11 @@ def choose(env: Mapping[str, str], machine: Machine) -> BrowserChoice:
             return BrowserChoice("wslview", "WSL: the Windows browser, through wslview", (wslview,))
         powershell = machine.which("powershell.exe")
         if powershell:
-            return BrowserChoice("powershell.exe", "WSL: the Windows browser, through powershell.exe",
-                                 (powershell, "-NoProfile", "-NonInteractive", "-Command"))
+            return BrowserChoice(
+                "powershell.exe",
+                "WSL: the Windows browser, through powershell.exe",
+                (powershell, "-NoProfile", "-NonInteractive", "-Command"),
+            )
         return BrowserChoice("none", "WSL without wslview or powershell.exe on PATH")
     if not has_display(env, machine):
         return BrowserChoice("none", "no display (neither DISPLAY nor WAYLAND_DISPLAY is set)")

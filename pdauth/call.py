@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-REDACTED_TOKEN: Final = "***"  # noqa: S105 - the placeholder shown instead of the token
+REDACTED_TOKEN: Final = "***"
 _HTTP_VERSIONS: Final = {10: "HTTP/1.0", 11: "HTTP/1.1", 20: "HTTP/2"}
 
 
@@ -47,8 +47,13 @@ class ApiResponse:
     @classmethod
     def of(cls, response: requests.Response) -> ApiResponse:
         version = _HTTP_VERSIONS.get(getattr(response.raw, "version", 11), "HTTP/1.1")
-        return cls(response.status_code, response.reason or "", version,
-                   tuple(response.headers.items()), response.content)
+        return cls(
+            response.status_code,
+            response.reason or "",
+            version,
+            tuple(response.headers.items()),
+            response.content,
+        )
 
     @cached_property
     def json(self) -> Any:
@@ -103,9 +108,15 @@ class ApiCaller:
         result = ApiResponse.of(response)
         if result.status >= 400:
             raise http_error(
-                spec.method, spec.path, result.status, result.reason, result.json,
+                spec.method,
+                spec.path,
+                result.status,
+                result.reason,
+                result.json,
                 granted=access.tokens.scopes if access.tokens else (),
-                idempotent=spec.idempotent, waited=self.retrier.waited, response=result,
+                idempotent=spec.idempotent,
+                waited=self.retrier.waited,
+                response=result,
             )
         return result
 

@@ -14,10 +14,19 @@ from pdauth.errors import ApiHttpError
 DOCS: Final = "https://developers.pipedrive.com/docs/api/v1"
 
 # The `:full` scopes Pipedrive has; each also allows what its `:read` allows.
-_FULL_SCOPES: Final = frozenset({
-    "deals:full", "mail:full", "activities:full", "contacts:full", "products:full", "leads:full",
-    "goals:full", "projects:full", "webhooks:full",
-})
+_FULL_SCOPES: Final = frozenset(
+    {
+        "deals:full",
+        "mail:full",
+        "activities:full",
+        "contacts:full",
+        "products:full",
+        "leads:full",
+        "goals:full",
+        "projects:full",
+        "webhooks:full",
+    }
+)
 
 # First path segment after /api/vN/ -> (scope for reading, scope for writing). None: no such scope.
 _SCOPES: Final[dict[str, tuple[str | None, str | None]]] = {
@@ -82,16 +91,22 @@ def http_error(
 ) -> ApiHttpError:
     text = error_text(body) or reason or "error"
     message = f"{method} {path}: HTTP {status} {text}"
-    return ApiHttpError(message, _hint(method, path, status, text, granted, idempotent, waited),
-                        status=status, response=response)
+    return ApiHttpError(
+        message,
+        _hint(method, path, status, text, granted, idempotent, waited),
+        status=status,
+        response=response,
+    )
 
 
 def _hint(
     method: str, path: str, status: int, text: str, granted: tuple[str, ...], idempotent: bool, waited: float
 ) -> str:
     if status == 403:
-        return _scope_hint(method, path, granted) if "scope" in text.lower() else (
-            "The Pipedrive user may lack the permission for this; ask an admin of the account"
+        return (
+            _scope_hint(method, path, granted)
+            if "scope" in text.lower()
+            else ("The Pipedrive user may lack the permission for this; ask an admin of the account")
         )
     if status == 402:
         return (

@@ -189,9 +189,7 @@ class Settings:
 def resolve_profile_name(option: str | None, env: Mapping[str, str], config: ConfigFile) -> str:
     name = option or env.get(ENV_PROFILE) or config.default_profile or DEFAULT_PROFILE
     if not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
-        raise ConfigError(
-            f"Invalid profile name {name!r}", hint="Use letters, digits, '-', '_' or '.'"
-        )
+        raise ConfigError(f"Invalid profile name {name!r}", hint="Use letters, digits, '-', '_' or '.'")
     return name
 
 

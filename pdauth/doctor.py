@@ -67,8 +67,10 @@ def check_versions() -> Check:
     import pdauth
 
     where = Path(pdauth.__file__).resolve().parent
-    detail = (f"pdauth {pdauth.__version__}, Python {platform.python_version()} ({sys.executable}), "
-              f"installed at {where}")
+    detail = (
+        f"pdauth {pdauth.__version__}, Python {platform.python_version()} ({sys.executable}), "
+        f"installed at {where}"
+    )
     ok = sys.version_info >= (3, 11)
     return Check("pdauth", ok, detail, None if ok else "Reinstall pdauth with Python 3.11 or newer", True)
 
@@ -105,12 +107,20 @@ def check_store(ctx: Context) -> Check:
             store.delete(key)
         gone = store.get(key) is None
     except PassphraseRequired:
-        return Check("store", False, f"{store.describe()}: not probed, it needs the passphrase",
-                     f"Set {cfg.ENV_PASSPHRASE} to let doctor open it (login will ask for it)")
+        return Check(
+            "store",
+            False,
+            f"{store.describe()}: not probed, it needs the passphrase",
+            f"Set {cfg.ENV_PASSPHRASE} to let doctor open it (login will ask for it)",
+        )
     if read_back != value or not gone:
-        return Check("store", False, f"{store.describe()}: the probe entry did not read back as written",
-                     "Check the keyring backend (PYTHON_KEYRING_BACKEND), or use `pdauth login --store file`",
-                     True)
+        return Check(
+            "store",
+            False,
+            f"{store.describe()}: the probe entry did not read back as written",
+            "Check the keyring backend (PYTHON_KEYRING_BACKEND), or use `pdauth login --store file`",
+            True,
+        )
     detail = f"{store.describe()}: write, read and delete of a probe entry worked"
     return Check("store", True, detail, None, True)
 
@@ -140,8 +150,13 @@ def check_keyring_backend(ctx: Context) -> Check:
         return Check("keyring backend", True, f"{name} ({origin}){unused}", None, uses_keyring)
     from pdauth.errors import KeyringUnavailable
 
-    return Check("keyring backend", False, f"{name} ({origin}) cannot store anything{unused}",
-                 KeyringUnavailable.hint, uses_keyring)
+    return Check(
+        "keyring backend",
+        False,
+        f"{name} ({origin}) cannot store anything{unused}",
+        KeyringUnavailable.hint,
+        uses_keyring,
+    )
 
 
 def check_browser(ctx: Context) -> Check:
@@ -150,14 +165,18 @@ def check_browser(ctx: Context) -> Check:
     machine = ctx.deps.machine or browser.Machine()
     choice = browser.choose(ctx.env, machine)
     yes_no = {True: "yes", False: "no"}
-    facts = (f"BROWSER {'set' if ctx.env.get('BROWSER') else 'unset'}, "
-             f"display {yes_no[browser.has_display(ctx.env, machine)]}, "
-             f"SSH {yes_no[browser.ssh_session(ctx.env)]}, WSL {yes_no[machine.is_wsl()]}")
+    facts = (
+        f"BROWSER {'set' if ctx.env.get('BROWSER') else 'unset'}, "
+        f"display {yes_no[browser.has_display(ctx.env, machine)]}, "
+        f"SSH {yes_no[browser.ssh_session(ctx.env)]}, WSL {yes_no[machine.is_wsl()]}"
+    )
     detail = f"{choice.reason} ({facts})"
     if choice.can_open:
         return Check("browser", True, detail)
-    fix = ("`pdauth login` prints the URL: open it in any browser, then paste the address the browser "
-           "ends on; or set BROWSER")
+    fix = (
+        "`pdauth login` prints the URL: open it in any browser, then paste the address the browser "
+        "ends on; or set BROWSER"
+    )
     if browser.ssh_session(ctx.env):
         fix += "; over SSH, forward the callback port first (login prints the exact `ssh -L` command)"
     return Check("browser", False, detail, fix)

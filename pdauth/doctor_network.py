@@ -39,8 +39,13 @@ def check_oauth_host(ctx: Context, timeout: float) -> list[Check]:
     status, date, detail = _get(ctx, f"{oauth_url}/", timeout)
     if status is None:
         return [
-            Check("OAuth host", False, detail,
-                  f"Check the network connection and firewall, and {cfg.ENV_OAUTH_URL} if it is set", True),
+            Check(
+                "OAuth host",
+                False,
+                detail,
+                f"Check the network connection and firewall, and {cfg.ENV_OAUTH_URL} if it is set",
+                True,
+            ),
             Check("clock", False, "not checked: the OAuth host could not be reached"),
         ]
     return [Check("OAuth host", True, detail, None, True), check_clock(ctx, date, oauth_url)]
@@ -57,8 +62,12 @@ def check_clock(ctx: Context, date_header: str | None, server: str) -> Check:
     detail = f"this machine's clock is {skew:+.0f} s from {server}'s"
     if abs(skew) <= MAX_CLOCK_SKEW:
         return Check("clock", True, detail)
-    return Check("clock", False, detail,
-                 "Synchronise the clock (e.g. `timedatectl set-ntp true`; under WSL, `wsl --shutdown`)")
+    return Check(
+        "clock",
+        False,
+        detail,
+        "Synchronise the clock (e.g. `timedatectl set-ntp true`; under WSL, `wsl --shutdown`)",
+    )
 
 
 def check_api_domain(ctx: Context, timeout: float) -> Check:
@@ -68,6 +77,10 @@ def check_api_domain(ctx: Context, timeout: float) -> Check:
     # Without a token the API answers 401: that answer is all reachability needs.
     status, _, detail = _get(ctx, f"{domain}/api/v1/users/me", timeout)
     if status is None:
-        return Check("api_domain", False, detail,
-                     f"Check the network connection and firewall (and {cfg.ENV_API_DOMAIN} if it is set)")
+        return Check(
+            "api_domain",
+            False,
+            detail,
+            f"Check the network connection and firewall (and {cfg.ENV_API_DOMAIN} if it is set)",
+        )
     return Check("api_domain", True, detail)

@@ -30,8 +30,11 @@ def check_profiles(ctx: Context) -> list[Check]:
             access = f"access token valid until {iso_utc(s.expires_at)}"
         else:
             access = f"access token expired {iso_utc(s.expires_at)} (refreshed on next use)"
-        deadline = (f"refresh token idle deadline {iso_utc(s.refresh_deadline)}" if s.refresh_deadline
-                    else "refresh token idle deadline unknown")
+        deadline = (
+            f"refresh token idle deadline {iso_utc(s.refresh_deadline)}"
+            if s.refresh_deadline
+            else "refresh token idle deadline unknown"
+        )
         detail = f"{access}; {deadline}" + (f"; {s.problem}" if s.problem else "")
         if s.refresh_deadline is not None and s.refresh_deadline <= now:
             rows.append(Check(name, False, detail + " (passed: Pipedrive will reject it)", f"Run `{login}`"))
@@ -47,23 +50,38 @@ def check_token_source(ctx: Context) -> Check:
     profile, why = ctx.profile_name, _profile_reason(ctx)
     source = env_source(ctx)
     if source == SOURCE_ENV_ACCESS:
-        detail = (f"{cfg.ENV_ACCESS_TOKEN} is set: used as it is, ahead of {cfg.ENV_REFRESH_TOKEN} and the "
-                  f"stored login of profile {profile} ({why}); it cannot be refreshed")
+        detail = (
+            f"{cfg.ENV_ACCESS_TOKEN} is set: used as it is, ahead of {cfg.ENV_REFRESH_TOKEN} and the "
+            f"stored login of profile {profile} ({why}); it cannot be refreshed"
+        )
         if not ctx.env.get(cfg.ENV_API_DOMAIN):
-            return Check("token source", False, detail + f", and {cfg.ENV_API_DOMAIN} is missing",
-                         f"Set {cfg.ENV_API_DOMAIN} (e.g. https://yourcompany.pipedrive.com)")
+            return Check(
+                "token source",
+                False,
+                detail + f", and {cfg.ENV_API_DOMAIN} is missing",
+                f"Set {cfg.ENV_API_DOMAIN} (e.g. https://yourcompany.pipedrive.com)",
+            )
         return Check("token source", True, detail)
     if source == SOURCE_ENV_REFRESH:
-        detail = (f"{cfg.ENV_REFRESH_TOKEN} is set: refreshed in memory on every call, ahead of the stored "
-                  f"login of profile {profile} ({why})")
+        detail = (
+            f"{cfg.ENV_REFRESH_TOKEN} is set: refreshed in memory on every call, ahead of the stored "
+            f"login of profile {profile} ({why})"
+        )
         missing = [n for n in (cfg.ENV_CLIENT_ID, cfg.ENV_CLIENT_SECRET) if not ctx.env.get(n)]
         if missing:
-            return Check("token source", False, detail + f", but {' and '.join(missing)} missing",
-                         f"Set {' and '.join(missing)} next to {cfg.ENV_REFRESH_TOKEN}")
+            return Check(
+                "token source",
+                False,
+                detail + f", but {' and '.join(missing)} missing",
+                f"Set {' and '.join(missing)} next to {cfg.ENV_REFRESH_TOKEN}",
+            )
         return Check("token source", True, detail)
-    return Check("token source", True,
-                 f"the stored login of profile {profile} ({why}); no {cfg.ENV_ACCESS_TOKEN} or "
-                 f"{cfg.ENV_REFRESH_TOKEN} in the environment")
+    return Check(
+        "token source",
+        True,
+        f"the stored login of profile {profile} ({why}); no {cfg.ENV_ACCESS_TOKEN} or "
+        f"{cfg.ENV_REFRESH_TOKEN} in the environment",
+    )
 
 
 def _profile_reason(ctx: Context) -> str:

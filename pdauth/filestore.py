@@ -66,9 +66,7 @@ class FileStore:
 
         try:
             kdf = envelope["kdf"]
-            key = _derive(
-                self._get_passphrase(), base64.b64decode(kdf["salt"]), kdf["n"], kdf["r"], kdf["p"]
-            )
+            key = _derive(self._get_passphrase(), base64.b64decode(kdf["salt"]), kdf["n"], kdf["r"], kdf["p"])
             plain = AESGCM(key).decrypt(
                 base64.b64decode(envelope["nonce"]),
                 base64.b64decode(envelope["ciphertext"]),

@@ -87,7 +87,11 @@ def login(ctx: Context, ui: LoginUI, *, timeout: float = 300.0, open_browser: bo
     except KeyringUnavailable as exc:
         offer_file_store(ctx, exc)
         stored_secret = ctx.store.get(client_secret_key(ctx.profile_name))
-    secret = ctx.env.get(cfg.ENV_CLIENT_SECRET) or stored_secret or _ask(ctx, "Pipedrive app client secret", secret=True)
+    secret = (
+        ctx.env.get(cfg.ENV_CLIENT_SECRET)
+        or stored_secret
+        or _ask(ctx, "Pipedrive app client secret", secret=True)
+    )
     client = oauth.ClientCredentials(client_id, secret)
 
     state = oauth.new_state()
@@ -163,7 +167,9 @@ def _ask(ctx: Context, prompt: str, *, secret: bool) -> str:
     return value
 
 
-def _persist_login(ctx: Context, client: object, tokens: TokenSet, identity: cfg.Identity) -> cfg.Identity | None:
+def _persist_login(
+    ctx: Context, client: object, tokens: TokenSet, identity: cfg.Identity
+) -> cfg.Identity | None:
     from pdauth.oauth import ClientCredentials
 
     assert isinstance(client, ClientCredentials)
@@ -250,7 +256,9 @@ def _profile_status(ctx: Context, name: str, selected: bool) -> ProfileStatus:
         api_domain=saved.api_domain,
         scopes=tuple(saved.scopes),
         expires_at=saved.expires_at,
-        refresh_deadline=saved.refresh_used_at + REFRESH_TOKEN_IDLE_SECONDS if saved.refresh_used_at else None,
+        refresh_deadline=saved.refresh_used_at + REFRESH_TOKEN_IDLE_SECONDS
+        if saved.refresh_used_at
+        else None,
         source=f"{saved.store or 'keyring'} (not checked)",
         # Other profiles are judged from the config file alone: checking them could prompt or hang.
         usable=not selected and saved.identity is not None,
@@ -259,8 +267,15 @@ def _profile_status(ctx: Context, name: str, selected: bool) -> ProfileStatus:
         return status
     if source := env_source(ctx):
         api_domain = ctx.env.get(cfg.ENV_API_DOMAIN) or None
-        return replace(status, api_domain=api_domain, scopes=(), expires_at=None, refresh_deadline=None,
-                       source=source, usable=True)
+        return replace(
+            status,
+            api_domain=api_domain,
+            scopes=(),
+            expires_at=None,
+            refresh_deadline=None,
+            source=source,
+            usable=True,
+        )
     if name not in ctx.config.profiles:
         return replace(status, problem="not logged in")
     try:
@@ -269,9 +284,15 @@ def _profile_status(ctx: Context, name: str, selected: bool) -> ProfileStatus:
         return replace(status, problem=getattr(exc, "message", str(exc)))
     if tokens is None:
         return replace(status, source=ctx.store.describe(), problem="not logged in")
-    return replace(status, api_domain=tokens.api_domain, scopes=tokens.scopes, expires_at=tokens.expires_at,
-                   refresh_deadline=tokens.refresh_deadline, source=ctx.store.describe(),
-                   usable=_usable(tokens, ctx.now()))
+    return replace(
+        status,
+        api_domain=tokens.api_domain,
+        scopes=tokens.scopes,
+        expires_at=tokens.expires_at,
+        refresh_deadline=tokens.refresh_deadline,
+        source=ctx.store.describe(),
+        usable=_usable(tokens, ctx.now()),
+    )
 
 
 def _usable(tokens: TokenSet, now: float) -> bool:
@@ -294,8 +315,13 @@ def logout(ctx: Context, *, revoke: bool) -> LogoutResult:
         from pdauth import oauth
 
         # Revoke first: if Pipedrive cannot be reached, nothing local is forgotten yet.
-        oauth.revoke(ctx.session, ctx.settings.oauth_url, ctx.client_credentials(), tokens.refresh_token,
-                     "refresh_token")
+        oauth.revoke(
+            ctx.session,
+            ctx.settings.oauth_url,
+            ctx.client_credentials(),
+            tokens.refresh_token,
+            "refresh_token",
+        )
         revoked = True
     ctx.store.delete(token_key(name))
     ctx.store.delete(client_secret_key(name))
@@ -311,8 +337,9 @@ def logout(ctx: Context, *, revoke: bool) -> LogoutResult:
 def switch(ctx: Context, name: str) -> str:
     if name not in ctx.config.profiles:
         known = ", ".join(sorted(ctx.config.profiles)) or "none yet"
-        raise ConfigError(f"No profile named {name!r} (known: {known})", hint=f"Run `pdauth login -p {name}` first")
+        raise ConfigError(
+            f"No profile named {name!r} (known: {known})", hint=f"Run `pdauth login -p {name}` first"
+        )
     with cfg.editing(ctx.config_dir) as config:
         config.default_profile = name
     return name
-

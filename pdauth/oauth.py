@@ -104,7 +104,9 @@ def revoke(
             timeout=TIMEOUT,
         )
     except requests.RequestException as exc:
-        raise TokenRequestFailed(f"Could not reach {oauth_url} to revoke the token ({type(exc).__name__})") from None
+        raise TokenRequestFailed(
+            f"Could not reach {oauth_url} to revoke the token ({type(exc).__name__})"
+        ) from None
     if response.status_code != 200:
         raise _error_from(response)
 
@@ -138,7 +140,9 @@ def _token_request(
     except requests.Timeout:
         raise TokenRequestFailed(f"Pipedrive's token endpoint ({url}) did not answer in time") from None
     except requests.RequestException as exc:
-        raise TokenRequestFailed(f"Could not reach Pipedrive's token endpoint {url} ({type(exc).__name__})") from None
+        raise TokenRequestFailed(
+            f"Could not reach Pipedrive's token endpoint {url} ({type(exc).__name__})"
+        ) from None
     log.debug("token endpoint answered %s", response.status_code)
     if response.status_code != 200:
         raise _error_from(response)

@@ -107,7 +107,9 @@ def refresh_env(ctx: Context) -> TokenSet:
     try:
         return oauth.refresh(ctx.session, ctx.settings.oauth_url, client, refresh_token, ctx.now())
     except oauth.OAuthError as exc:
-        raise _refresh_failure(exc, hint=f"Create a new refresh token and update {cfg.ENV_REFRESH_TOKEN}") from None
+        raise _refresh_failure(
+            exc, hint=f"Create a new refresh token and update {cfg.ENV_REFRESH_TOKEN}"
+        ) from None
 
 
 def refresh_stored(ctx: Context, *, force: bool, stale_token: str | None = None) -> TokenSet:

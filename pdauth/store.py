@@ -6,6 +6,7 @@ A store is a tiny string map. Per profile it holds two entries: the whole token 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -210,10 +211,8 @@ class KeyringStore:
         from keyring.errors import PasswordDeleteError
 
         def _delete() -> None:
-            try:
+            with contextlib.suppress(PasswordDeleteError):  # already gone: logout is idempotent
                 self.backend.delete_password(SERVICE, key)
-            except PasswordDeleteError:
-                pass  # already gone: logout is idempotent
 
         self._call(_delete)
 

@@ -41,9 +41,7 @@ class TokenSet:
     refresh_used_at: float | None = None  # when the refresh token was last issued or used
 
     @classmethod
-    def from_response(
-        cls, payload: Any, now: float, previous_refresh_token: str | None = None
-    ) -> TokenSet:
+    def from_response(cls, payload: Any, now: float, previous_refresh_token: str | None = None) -> TokenSet:
         if not isinstance(payload, dict):
             raise MalformedTokenResponse("the token response is not a JSON object")
         access = payload.get("access_token")
@@ -67,7 +65,7 @@ class TokenSet:
             refresh_token=refresh_token,
             api_domain=api_domain.rstrip("/"),
             expires_at=now + expires_in,
-            token_type="Bearer",
+            token_type="Bearer",  # noqa: S106 - a token type, not a secret
             scopes=_scopes(payload.get("scope")),
             refresh_used_at=now if refresh_token else None,
         )

@@ -44,7 +44,9 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
-        raise SystemExit(f"bench: {' '.join(cmd[:4])} failed: {proc.stderr.read().decode() if proc.stderr else ''}")
+        raise SystemExit(
+            f"bench: {' '.join(cmd[:4])} failed: {proc.stderr.read().decode() if proc.stderr else ''}"
+        )
     return wall, usage.ru_maxrss
 
 
@@ -78,25 +80,55 @@ def main() -> int:
     redirect = f"http://127.0.0.1:{free_port()}/callback"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PDAUTH_", "PIPEDRIVE_"))}
     if not real_keyring:  # a stand-in keyring so P2-P4 still run; P1 is then not measured
-        env.update(PYTHON_KEYRING_BACKEND="tests.support.keyrings.JsonFileKeyring",
-                   PDAUTH_TEST_KEYRING_FILE=str(work / "keyring.json"), PYTHONPATH=str(REPO))
+        env.update(
+            PYTHON_KEYRING_BACKEND="tests.support.keyrings.JsonFileKeyring",
+            PDAUTH_TEST_KEYRING_FILE=str(work / "keyring.json"),
+            PYTHONPATH=str(REPO),
+        )
     emulator = subprocess.Popen(
-        [PDAUTH, "emulator", "--port", "0", "--quiet", "--auto-approve", "--redirect-uri", redirect,
-         "--deals", "25000", "--burst-limit", "1000000"],
-        env=env, stdout=subprocess.PIPE, text=True,
+        [
+            PDAUTH,
+            "emulator",
+            "--port",
+            "0",
+            "--quiet",
+            "--auto-approve",
+            "--redirect-uri",
+            redirect,
+            "--deals",
+            "25000",
+            "--burst-limit",
+            "1000000",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert emulator.stdout is not None
         url = emulator.stdout.readline().strip().partition("=")[2]
-        env.update(PDAUTH_CONFIG_DIR=str(work / "config"), PDAUTH_OAUTH_URL=url, PDAUTH_REDIRECT_URI=redirect,
-                   PDAUTH_PROFILE=PROFILE, BROWSER=str(REPO / "scripts" / "fake_browser.py"))
-        login_env = {**env, "PIPEDRIVE_CLIENT_ID": "demo-client-id", "PIPEDRIVE_CLIENT_SECRET": "demo-client-secret"}
+        env.update(
+            PDAUTH_CONFIG_DIR=str(work / "config"),
+            PDAUTH_OAUTH_URL=url,
+            PDAUTH_REDIRECT_URI=redirect,
+            PDAUTH_PROFILE=PROFILE,
+            BROWSER=str(REPO / "scripts" / "fake_browser.py"),
+        )
+        login_env = {
+            **env,
+            "PIPEDRIVE_CLIENT_ID": "demo-client-id",
+            "PIPEDRIVE_CLIENT_SECRET": "demo-client-secret",
+        }
         subprocess.run([PDAUTH, "login"], env=login_env, check=True, capture_output=True)
         rows = []
 
         # P1
         if real_keyring:
-            naive = [sys.executable, "-c", f"import keyring; print(keyring.get_password('pdauth', {PROFILE!r}))"]
+            naive = [
+                sys.executable,
+                "-c",
+                f"import keyring; print(keyring.get_password('pdauth', {PROFILE!r}))",
+            ]
             mine, base = alternate([PDAUTH, "token"], naive, env)
             rows.append(("P1 token, valid (s)", mine, base, 0.9))
         else:
@@ -113,7 +145,9 @@ def main() -> int:
             "    if not p.get('more_items_in_collection'): break\n"
             "    start = p['next_start']\n"
         )
-        token = subprocess.run([PDAUTH, "token"], env=env, check=True, capture_output=True, text=True).stdout.strip()
+        token = subprocess.run(
+            [PDAUTH, "token"], env=env, check=True, capture_output=True, text=True
+        ).stdout.strip()
         call = [PDAUTH, "call", "/api/v1/deals", "--paginate", "--limit-per-page", "500"]
         base_cmd = [sys.executable, "-c", fetch, token, url, "50"]
         before = stats(url)["connections"]
@@ -129,9 +163,13 @@ def main() -> int:
 
         # P4. gnome-keyring-daemon aborts under 32 simultaneous Secret Service clients on these machines,
         # so the crowd runs on the stand-in keyring (a JSON file through PYTHON_KEYRING_BACKEND).
-        env = {**env, "PYTHON_KEYRING_BACKEND": "tests.support.keyrings.JsonFileKeyring",
-               "PDAUTH_TEST_KEYRING_FILE": str(work / "keyring-p4.json"), "PYTHONPATH": str(REPO),
-               "PDAUTH_CONFIG_DIR": str(work / "config-p4")}
+        env = {
+            **env,
+            "PYTHON_KEYRING_BACKEND": "tests.support.keyrings.JsonFileKeyring",
+            "PDAUTH_TEST_KEYRING_FILE": str(work / "keyring-p4.json"),
+            "PYTHONPATH": str(REPO),
+            "PDAUTH_CONFIG_DIR": str(work / "config-p4"),
+        }
         subprocess.run([PDAUTH, "login"], env={**login_env, **env}, check=True, capture_output=True)
         singles, crowds, grants = [], [], []
         for _ in range(3):
@@ -146,20 +184,28 @@ def main() -> int:
             grants.append(stats(url)["grants"]["refresh_token"] - g0)  # type: ignore[index,operator]
             if len(outs) != 1 or any(p.returncode for p in procs):
                 raise SystemExit("bench: the 32 token processes did not all print the same token")
-        rows.append(("P4 32 tokens on expiry / one (s)", statistics.median(crowds), statistics.median(singles), 3.0))
+        rows.append(
+            ("P4 32 tokens on expiry / one (s)", statistics.median(crowds), statistics.median(singles), 3.0)
+        )
 
-        print(f"pdauth bench — Python {platform.python_version()}, {os.cpu_count()} CPUs, store: "
-              f"{'Secret Service (gnome-keyring)' if real_keyring else 'test file keyring (no Secret Service)'}")
+        print(
+            f"pdauth bench — Python {platform.python_version()}, {os.cpu_count()} CPUs, store: "
+            f"{'Secret Service (gnome-keyring)' if real_keyring else 'test file keyring (no Secret Service)'}"
+        )
         print(f"{'metric':36} {'pdauth':>10} {'baseline':>10} {'ratio':>7} {'target':>7}  result")
         failed = False
         for name, mine_v, base_v, target in rows:
             if mine_v is None or base_v is None:
-                print(f"{name:36} {'-':>10} {'-':>10} {'-':>7} {'≤' + str(target):>7}  NOT MEASURED (no Secret Service)")
+                print(
+                    f"{name:36} {'-':>10} {'-':>10} {'-':>7} {'≤' + str(target):>7}  NOT MEASURED (no Secret Service)"
+                )
                 continue
             ratio = mine_v / base_v
             ok = ratio <= target
             failed |= not ok
-            print(f"{name:36} {mine_v:>10.3f} {base_v:>10.3f} {ratio:>7.2f} {'≤' + str(target):>7}  {'PASS' if ok else 'FAIL'}")
+            print(
+                f"{name:36} {mine_v:>10.3f} {base_v:>10.3f} {ratio:>7.2f} {'≤' + str(target):>7}  {'PASS' if ok else 'FAIL'}"
+            )
         print(f"P2 TCP connections per run (pdauth and baseline together): {per_run:.1f}")
         print(f"P4 refresh grants per crowd of 32: {grants} (store: test file keyring)")
         return 1 if failed else 0

@@ -39,7 +39,10 @@ def keyring_works(env: dict[str, str]) -> bool:
         "sys.exit(0 if ok else 1)\n"
     )
     try:
-        return subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, timeout=10).returncode == 0
+        return (
+            subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, timeout=10).returncode
+            == 0
+        )
     except subprocess.TimeoutExpired:  # a keyring that prompts or hangs is no keyring for a demo
         return False
 
@@ -70,7 +73,9 @@ def main() -> int:
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("PDAUTH_", "PIPEDRIVE_"))}
     emulator = subprocess.Popen(
         [*PDAUTH, "emulator", "--port", "0", "--redirect-uri", redirect_uri, "--deals", "25", "--quiet"],
-        env=base_env, stdout=subprocess.PIPE, text=True,
+        env=base_env,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert emulator.stdout is not None

@@ -48,7 +48,9 @@ def emulator_log() -> io.StringIO:
 
 
 @pytest.fixture
-def emulator(redirect_uri: str, emulator_log: io.StringIO, request: pytest.FixtureRequest) -> Iterator[object]:
+def emulator(
+    redirect_uri: str, emulator_log: io.StringIO, request: pytest.FixtureRequest
+) -> Iterator[object]:
     """A running emulator that auto-approves; `@pytest.mark.emulator(**config)` overrides its config."""
     from pdauth.emulator import Emulator, EmulatorConfig
 
@@ -84,7 +86,11 @@ class CLI:
         env = {**self.env, **extra_env}
         proc = subprocess.run(
             [sys.executable, "-m", "pdauth", *args],
-            env=env, input=input, capture_output=True, text=True, timeout=timeout,
+            env=env,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         return Result(proc.returncode, proc.stdout, proc.stderr)
 

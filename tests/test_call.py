@@ -17,7 +17,13 @@ _FIXTURES = (call_ctx, call_keyring, logged_in)  # pytest finds fixtures by name
 
 PAGINATION_CASES = [
     # (deals in the account, page size): empty, one, exact multiples, remainders, one page for all
-    (0, 500), (1, 1), (6, 2), (6, 3), (7, 2), (7, 500), (501, 500),
+    (0, 500),
+    (1, 1),
+    (6, 2),
+    (6, 3),
+    (7, 2),
+    (7, 500),
+    (501, 500),
 ]
 
 
@@ -129,8 +135,12 @@ def test_post_is_never_repeated(logged_in: MakeCtx, emulator: Any, fault: Any) -
 
 def test_post_is_repeated_after_a_429(logged_in: MakeCtx, emulator: Any) -> None:
     # A 429 means Pipedrive did nothing, so even a POST is safe to send again.
-    emulator.inject_fault(endpoint="api", status=429, body='{"success":false,"error":"Request over limit"}',
-                          content_type="application/json")
+    emulator.inject_fault(
+        endpoint="api",
+        status=429,
+        body='{"success":false,"error":"Request over limit"}',
+        content_type="application/json",
+    )
     sleeps = Sleeps()
     spec = build_spec(None, "/v1/deals", fields=["title=X"])
     response = ApiCaller(logged_in(), fast_policy(sleeps)).send(spec)
@@ -141,8 +151,13 @@ def test_post_is_repeated_after_a_429(logged_in: MakeCtx, emulator: Any) -> None
 def test_fields_typed_fields_and_headers_reach_the_server(logged_in: MakeCtx, emulator: Any) -> None:
     sent: list[requests.PreparedRequest] = []
     ctx = logged_in(hooks=[lambda r, **_: sent.append(r.request)])
-    spec = build_spec(None, "/api/v1/deals", fields=["title=Big deal", "currency=usd"],
-                      typed_fields=["value=5000", "person_id=null"], headers=["X-Trace: abc"])
+    spec = build_spec(
+        None,
+        "/api/v1/deals",
+        fields=["title=Big deal", "currency=usd"],
+        typed_fields=["value=5000", "person_id=null"],
+        headers=["X-Trace: abc"],
+    )
     deal = ApiCaller(ctx, fast_policy()).send(spec).json["data"]
     assert [deal[k] for k in ("title", "value", "currency", "person_id")] == ["Big deal", 5000, "USD", None]
     assert sent[0].headers["X-Trace"] == "abc"
@@ -173,8 +188,11 @@ def test_env_refresh_token_source(logged_in: MakeCtx, emulator: Any, call_keyrin
 
 def test_other_host_is_refused_before_anything_is_sent(logged_in: MakeCtx, emulator: Any) -> None:
     caller = ApiCaller(logged_in(), fast_policy())
-    for url in ("https://evil.example/api/v1/users/me", emulator.base_url.replace("127.0.0.1", "localhost")
-                + "/api/v1/users/me", emulator.base_url.replace("http:", "https:") + "/api/v1/users/me"):
+    for url in (
+        "https://evil.example/api/v1/users/me",
+        emulator.base_url.replace("127.0.0.1", "localhost") + "/api/v1/users/me",
+        emulator.base_url.replace("http:", "https:") + "/api/v1/users/me",
+    ):
         with pytest.raises(ForeignHostRefused):
             caller.send(build_spec(None, url))
     assert emulator.stats()["requests"] == 0

@@ -49,8 +49,13 @@ def test_create_then_list_all_as_array_and_jsonl(pd: CLI, emulator: Any) -> None
     r = pd("call", "/v1/deals", "--paginate", "--jsonl", "--limit-per-page", "2")
     assert [json.loads(line)["id"] for line in r.stdout.splitlines()] == list(range(1, 9))
     if shutil.which("jq"):  # the docs' example, for real
-        jq = subprocess.run(["jq", "-r", "select(.value >= 7000) | .title"], input=r.stdout,
-                            capture_output=True, text=True, check=True)
+        jq = subprocess.run(
+            ["jq", "-r", "select(.value >= 7000) | .title"],
+            input=r.stdout,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         assert jq.stdout.splitlines() == ["Deal 7", "Big deal"]
 
 
@@ -115,9 +120,13 @@ def test_usage_errors_exit_2_and_send_nothing(pd: CLI, emulator: Any) -> None:
 def test_http_errors_retries_and_401(pd: CLI, emulator: Any) -> None:
     r = pd("call", "/v1/deals/999")
     assert r.returncode == 1
-    assert json.loads(r.stdout) == {"success": False, "error": "Deal not found",
-                                    "error_info": "Please check developers.pipedrive.com", "data": None,
-                                    "additional_data": None}  # the body is data: on stdout
+    assert json.loads(r.stdout) == {
+        "success": False,
+        "error": "Deal not found",
+        "error_info": "Please check developers.pipedrive.com",
+        "data": None,
+        "additional_data": None,
+    }  # the body is data: on stdout
     assert "HTTP 404 Deal not found" in r.stderr and "Check the path" in r.stderr
 
     emulator.inject_fault(endpoint="api", status=502)
@@ -157,8 +166,14 @@ def test_rate_limit_waited_out(pd: CLI, emulator: Any) -> None:
 def test_env_token_sources(pd: CLI, emulator: Any, tmp_path: Path) -> None:
     tokens = stored_token(tmp_path)
     (tmp_path / "keyring.json").unlink()  # CI: nothing stored
-    r = pd("call", "/v2/deals", "--paginate", "--jsonl",
-           PIPEDRIVE_ACCESS_TOKEN=tokens["access_token"], PIPEDRIVE_API_DOMAIN=emulator.base_url)
+    r = pd(
+        "call",
+        "/v2/deals",
+        "--paginate",
+        "--jsonl",
+        PIPEDRIVE_ACCESS_TOKEN=tokens["access_token"],
+        PIPEDRIVE_API_DOMAIN=emulator.base_url,
+    )
     assert r.returncode == 0 and len(r.stdout.splitlines()) == 3, r.stderr
     r = pd("call", "/v1/users/me", PIPEDRIVE_REFRESH_TOKEN=tokens["refresh_token"])
     assert r.returncode == 0 and json.loads(r.stdout)["data"]["id"] == 777, r.stderr

@@ -36,8 +36,14 @@ def test_paths(raw: str, path: str, query: list[tuple[str, str]]) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["/deals", "/oauth/token", "/api/deals", "ftp://acme.pipedrive.com/api/v1/deals",
-     "https://user:pw@acme.pipedrive.com/api/v1/deals", "/api/v1/../../oauth/token"],
+    [
+        "/deals",
+        "/oauth/token",
+        "/api/deals",
+        "ftp://acme.pipedrive.com/api/v1/deals",
+        "https://user:pw@acme.pipedrive.com/api/v1/deals",
+        "/api/v1/../../oauth/token",
+    ],
 )
 def test_bad_paths(raw: str) -> None:
     with pytest.raises(RequestSpecError):
@@ -67,8 +73,19 @@ def test_the_token_only_goes_to_the_api_domain(url: str, allowed: bool) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "value"),
-    [("true", True), ("false", False), ("null", None), ("42", 42), ("-7", -7), ("2.5", 2.5), ("1e3", 1000.0),
-     ("007", "007"), ("True", "True"), ("", ""), ("12abc", "12abc")],
+    [
+        ("true", True),
+        ("false", False),
+        ("null", None),
+        ("42", 42),
+        ("-7", -7),
+        ("2.5", 2.5),
+        ("1e3", 1000.0),
+        ("007", "007"),
+        ("True", "True"),
+        ("", ""),
+        ("12abc", "12abc"),
+    ],
 )
 def test_typed_values(raw: str, value: Any) -> None:
     assert typed_value(raw) == value and type(typed_value(raw)) is type(value)
@@ -88,13 +105,22 @@ def test_method_defaults_and_where_fields_go() -> None:
     typed = ["value=10", "label_ids[]=1", "label_ids[]=2", "custom[k]=true"]
     post = build_spec(None, "/v1/deals", fields=["title=A=B"], typed_fields=typed)
     assert post.method == "POST" and post.idempotent is False
-    assert json.loads(post.body or b"") == {"title": "A=B", "value": 10, "label_ids": [1, 2],
-                                            "custom": {"k": True}}
+    assert json.loads(post.body or b"") == {
+        "title": "A=B",
+        "value": 10,
+        "label_ids": [1, 2],
+        "custom": {"k": True},
+    }
     typed = ["ids[]=1", "ids[]=2", "archived=false"]
     get = build_spec("get", "/v1/deals?status=open", query=["limit=5"], typed_fields=typed)
     assert (get.method, get.body) == ("GET", None)
-    assert get.query == (("status", "open"), ("limit", "5"), ("ids", "1"), ("ids", "2"),
-                         ("archived", "false"))
+    assert get.query == (
+        ("status", "open"),
+        ("limit", "5"),
+        ("ids", "1"),
+        ("ids", "2"),
+        ("archived", "false"),
+    )
     delete = build_spec("DELETE", "/v1/deals/1", fields=["x=1"])
     assert delete.query == (("x", "1"),) and delete.idempotent
 
@@ -133,7 +159,9 @@ def test_refusals(kwargs: dict[str, Any], message: str) -> None:
 
 def test_headers_are_kept() -> None:
     assert build_spec(None, "/v1/deals", headers=["X-A: 1", "Accept-Language:et"]).headers == (
-        ("X-A", "1"), ("Accept-Language", "et"))
+        ("X-A", "1"),
+        ("Accept-Language", "et"),
+    )
 
 
 # -- pagination ------------------------------------------------------------------------------------
@@ -265,8 +293,9 @@ def test_pretty_array_on_a_terminal_is_the_same_json(monkeypatch: pytest.MonkeyP
     from pdauth.cli.call_command import Output
 
     screen = io.StringIO()
-    monkeypatch.setattr(ui, "out", lambda: Console(file=screen, force_terminal=True, color_system="standard",
-                                                   soft_wrap=True))
+    monkeypatch.setattr(
+        ui, "out", lambda: Console(file=screen, force_terminal=True, color_system="standard", soft_wrap=True)
+    )
     out = Output(pretty=True)
     out.items([{"id": 1, "tags": ["x"]}], jsonl=False)
     out.items([{"id": 2}], jsonl=False)
@@ -275,4 +304,4 @@ def test_pretty_array_on_a_terminal_is_the_same_json(monkeypatch: pytest.MonkeyP
     assert "\x1b[" in text  # coloured
     plain = re.sub(r"\x1b\[[0-9;]*m", "", text)
     assert json.loads(plain) == [{"id": 1, "tags": ["x"]}, {"id": 2}]
-    assert plain.startswith("[\n  {\n    \"id\": 1,")
+    assert plain.startswith('[\n  {\n    "id": 1,')

@@ -50,7 +50,10 @@ def test_deny_exits_4(cli: CLI, tmp_path: Path) -> None:
     r = cli("login", FAKE_BROWSER_DECISION="cancel")
     assert r.returncode == 4, r.stderr
     assert "denied" in r.stderr and "pdauth login" in r.stderr
-    assert not (tmp_path / "keyring.json").exists() or "pdauth/default" not in (tmp_path / "keyring.json").read_text()
+    assert (
+        not (tmp_path / "keyring.json").exists()
+        or "pdauth/default" not in (tmp_path / "keyring.json").read_text()
+    )
 
 
 def test_not_logged_in_exits_4_with_hint(cli: CLI) -> None:
@@ -82,7 +85,9 @@ def test_refresh_export_and_github_env(cli: CLI, tmp_path: Path) -> None:
     assert token != before and token == stored(tmp_path)["access_token"]
     assert set(exports) == {"PIPEDRIVE_ACCESS_TOKEN", "PIPEDRIVE_API_DOMAIN", "PIPEDRIVE_TOKEN_EXPIRES_AT"}
     # The exported lines work in a shell, and a later step uses the token as is.
-    shell = subprocess.run(["bash", "-c", r.stdout + 'echo "$PIPEDRIVE_ACCESS_TOKEN"'], capture_output=True, text=True)
+    shell = subprocess.run(
+        ["bash", "-c", r.stdout + 'echo "$PIPEDRIVE_ACCESS_TOKEN"'], capture_output=True, text=True
+    )
     assert shell.stdout.strip() == token
 
     github_env = tmp_path / "github_env"

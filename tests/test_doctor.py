@@ -20,8 +20,19 @@ from tests.support.keyrings import MemoryKeyring
 from tests.support.remote import context, emulator_env, machine
 from tests.support.trouble_keyrings import ForgetfulKeyring, HangingKeyring, no_keyring
 
-ALL_CHECKS = {"pdauth", "config permissions", "store", "keyring backend", "browser", "redirect URI",
-              "OAuth host", "clock", "api_domain", "profile default", "token source"}
+ALL_CHECKS = {
+    "pdauth",
+    "config permissions",
+    "store",
+    "keyring backend",
+    "browser",
+    "redirect URI",
+    "OAuth host",
+    "clock",
+    "api_domain",
+    "profile default",
+    "token source",
+}
 
 
 def browse(url: str) -> bool:
@@ -60,7 +71,9 @@ def blocked(checks: dict[str, Check]) -> bool:
 
 
 def test_everything_passes_after_a_login(
-    logged_in: dict[str, str], keyring: MemoryKeyring, emulator: Any,
+    logged_in: dict[str, str],
+    keyring: MemoryKeyring,
+    emulator: Any,
 ) -> None:
     before = dict(keyring.entries)
     checks = run(logged_in, keyring)
@@ -177,7 +190,11 @@ def test_a_hanging_keyring_is_reported_in_bounded_time(env: dict[str, str]) -> N
     ],
 )
 def test_browser(
-    env: dict[str, str], keyring: MemoryKeyring, extra: dict[str, str], ok: bool, words: str,
+    env: dict[str, str],
+    keyring: MemoryKeyring,
+    extra: dict[str, str],
+    ok: bool,
+    words: str,
 ) -> None:
     check = run({**env, **extra}, keyring)["browser"]
     assert check.ok is ok and not check.blocking
@@ -201,17 +218,24 @@ def test_refresh_token_idle_deadline_passed(logged_in: dict[str, str], keyring: 
 @pytest.mark.parametrize(
     ("extra", "ok", "words"),
     [
-        ({"PIPEDRIVE_ACCESS_TOKEN": "v1u:x", "PIPEDRIVE_API_DOMAIN": "http://127.0.0.1:9"}, True,
-         "used as it is"),
+        (
+            {"PIPEDRIVE_ACCESS_TOKEN": "v1u:x", "PIPEDRIVE_API_DOMAIN": "http://127.0.0.1:9"},
+            True,
+            "used as it is",
+        ),
         ({"PIPEDRIVE_ACCESS_TOKEN": "v1u:x"}, False, "PIPEDRIVE_API_DOMAIN is missing"),
         ({"PIPEDRIVE_REFRESH_TOKEN": "1:1:x"}, True, "refreshed in memory"),
-        ({"PIPEDRIVE_REFRESH_TOKEN": "1:1:x", "PIPEDRIVE_CLIENT_SECRET": ""}, False,
-         "PIPEDRIVE_CLIENT_SECRET missing"),
+        (
+            {"PIPEDRIVE_REFRESH_TOKEN": "1:1:x", "PIPEDRIVE_CLIENT_SECRET": ""},
+            False,
+            "PIPEDRIVE_CLIENT_SECRET missing",
+        ),
         ({"PDAUTH_PROFILE": "default"}, True, "chosen by PDAUTH_PROFILE"),
     ],
 )
-def test_token_source(env: dict[str, str], keyring: MemoryKeyring, extra: dict[str, str], ok: bool,
-                      words: str) -> None:
+def test_token_source(
+    env: dict[str, str], keyring: MemoryKeyring, extra: dict[str, str], ok: bool, words: str
+) -> None:
     check = run({**env, **extra}, keyring)["token source"]
     assert check.ok is ok and words in check.detail
 

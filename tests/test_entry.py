@@ -21,8 +21,17 @@ def test_plain_token_calls_take_the_fast_path(argv: list[str], expected: tuple[s
 
 @pytest.mark.parametrize(
     "argv",
-    [[], ["status"], ["token", "--help"], ["token", "-p"], ["token", "extra"], ["--json", "token"],
-     ["token", "token"], ["-v", "token"], ["token", "-p", "--json"]],
+    [
+        [],
+        ["status"],
+        ["token", "--help"],
+        ["token", "-p"],
+        ["token", "extra"],
+        ["--json", "token"],
+        ["token", "token"],
+        ["-v", "token"],
+        ["token", "-p", "--json"],
+    ],
 )
 def test_everything_else_goes_to_the_full_cli(argv: list[str]) -> None:
     assert parse_plain_token_call(argv) is None
@@ -42,8 +51,13 @@ def _probe(cli: object, *args: str) -> tuple[str, str]:
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-c", PROBE, *args], env=cli.env, capture_output=True, text=True,  # type: ignore[attr-defined]
-                          timeout=30)
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        env=cli.env,
+        capture_output=True,
+        text=True,  # type: ignore[attr-defined]
+        timeout=30,
+    )
     assert proc.returncode == 0, proc.stderr
     heavy = proc.stderr.strip().splitlines()[-1].removeprefix("HEAVY=")
     return proc.stdout, heavy

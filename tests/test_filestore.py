@@ -17,7 +17,9 @@ def test_round_trip_is_encrypted_and_private(tmp_path: Path) -> None:
     assert "very-secret" not in raw and "default" not in raw
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
-    assert FileStore(path, passphrase=lambda: "correct horse").get("default") == "v1u:very-secret-access-token"
+    assert (
+        FileStore(path, passphrase=lambda: "correct horse").get("default") == "v1u:very-secret-access-token"
+    )
 
 
 def test_wrong_passphrase_fails_and_leaves_the_file_untouched(tmp_path: Path) -> None:

@@ -69,7 +69,9 @@ def do_login(make_ctx: Any, **kw: Any) -> flows.LoginResult:
     return flows.login(make_ctx(**kw), flows.QuietLoginUI(), timeout=20)
 
 
-def test_login_stores_one_entry_and_token_needs_no_network(make_ctx: Any, emulator: Any, keyring: MemoryKeyring) -> None:
+def test_login_stores_one_entry_and_token_needs_no_network(
+    make_ctx: Any, emulator: Any, keyring: MemoryKeyring
+) -> None:
     result = do_login(make_ctx)
     assert result.identity.company_id and result.replaced is None
     entry = keyring.entries[("pdauth", "default")]
@@ -132,7 +134,9 @@ def test_prompted_credentials_are_remembered(make_ctx: Any, keyring: MemoryKeyri
         asked.append(prompt)
         return CLIENT_ID
 
-    flows.login(make_ctx(env=env, ask=ask, ask_secret=lambda p: CLIENT_SECRET), flows.QuietLoginUI(), timeout=20)
+    flows.login(
+        make_ctx(env=env, ask=ask, ask_secret=lambda p: CLIENT_SECRET), flows.QuietLoginUI(), timeout=20
+    )
     assert len(asked) == 1
     ctx = make_ctx(env=env)  # no prompts: everything must come from config + store
     assert ctx.client_credentials().client_secret == CLIENT_SECRET
@@ -152,7 +156,9 @@ def test_expiry_driven_refresh(make_ctx: Any, emulator: Any) -> None:
     assert emulator.stats()["grants"]["refresh_token"] == 1
 
 
-def test_invalid_grant_is_exit_4_and_keeps_the_store(make_ctx: Any, emulator: Any, keyring: MemoryKeyring) -> None:
+def test_invalid_grant_is_exit_4_and_keeps_the_store(
+    make_ctx: Any, emulator: Any, keyring: MemoryKeyring
+) -> None:
     do_login(make_ctx)
     before = dict(keyring.entries)
     emulator.advance_clock(61 * 86400)
@@ -174,11 +180,21 @@ def test_rotated_refresh_token_is_stored(make_ctx: Any) -> None:
 
 
 def test_env_access_token_is_used_as_is(make_ctx: Any) -> None:
-    access = current_token(make_ctx(env={"PIPEDRIVE_ACCESS_TOKEN": "v1u:given", "PIPEDRIVE_API_DOMAIN": "https://x.pipedrive.com/"}))
-    assert (access.token, access.api_domain, access.refreshable) == ("v1u:given", "https://x.pipedrive.com", False)
+    access = current_token(
+        make_ctx(
+            env={"PIPEDRIVE_ACCESS_TOKEN": "v1u:given", "PIPEDRIVE_API_DOMAIN": "https://x.pipedrive.com/"}
+        )
+    )
+    assert (access.token, access.api_domain, access.refreshable) == (
+        "v1u:given",
+        "https://x.pipedrive.com",
+        False,
+    )
 
 
-def test_env_refresh_token_never_touches_a_store(make_ctx: Any, emulator: Any, keyring: MemoryKeyring) -> None:
+def test_env_refresh_token_never_touches_a_store(
+    make_ctx: Any, emulator: Any, keyring: MemoryKeyring
+) -> None:
     do_login(make_ctx)
     refresh_token = load_tokens(make_ctx().store, "default").refresh_token  # type: ignore[union-attr]
     keyring.entries.clear()
@@ -212,7 +228,9 @@ def test_failed_keyring_write_during_refresh_keeps_old_tokens(make_ctx: Any, key
     assert failing.entries == keyring.entries
 
 
-def test_file_store_login_and_wrong_passphrase(make_ctx: Any, isolated_env: Path, keyring: MemoryKeyring) -> None:
+def test_file_store_login_and_wrong_passphrase(
+    make_ctx: Any, isolated_env: Path, keyring: MemoryKeyring
+) -> None:
     env = {"PDAUTH_PASSPHRASE": "demo passphrase"}
     do_login(make_ctx, env=env, store="file")
     assert keyring.entries == {}
@@ -228,7 +246,9 @@ def test_file_store_login_and_wrong_passphrase(make_ctx: Any, isolated_env: Path
 
 def test_login_as_someone_else_replaces_and_says_so(make_ctx: Any, emulator: Any) -> None:
     first = do_login(make_ctx)
-    emulator.set_identity(user_id=4242, user_name="Other", user_email="o@x.test", company_id=99, company_name="OtherCo")
+    emulator.set_identity(
+        user_id=4242, user_name="Other", user_email="o@x.test", company_id=99, company_name="OtherCo"
+    )
     second = do_login(make_ctx)
     assert second.replaced == first.identity and second.identity.company_name == "OtherCo"
     assert do_login(make_ctx).replaced is None  # same account again: nothing replaced
@@ -252,8 +272,13 @@ def test_status_logout_switch(make_ctx: Any, emulator: Any, keyring: MemoryKeyri
 
 def test_whoami_refreshes_once_on_401(make_ctx: Any, emulator: Any) -> None:
     do_login(make_ctx)
-    emulator.inject_fault(endpoint="/api/v1/users/me", status=401, count=1,
-                          body='{"success": false, "error": "unauthorized access"}', content_type="application/json")
+    emulator.inject_fault(
+        endpoint="/api/v1/users/me",
+        status=401,
+        count=1,
+        body='{"success": false, "error": "unauthorized access"}',
+        content_type="application/json",
+    )
     emulator.reset_stats()
     identity, _ = flows.whoami(make_ctx())
     assert identity.name and emulator.stats()["grants"]["refresh_token"] == 1
@@ -265,7 +290,10 @@ def test_concurrent_token_calls_refresh_once(make_ctx: Any, emulator: Any) -> No
     clock.t += 4000
     emulator.reset_stats()
     results: list[str] = []
-    threads = [threading.Thread(target=lambda: results.append(current_token(make_ctx(now=clock)).token)) for _ in range(8)]
+    threads = [
+        threading.Thread(target=lambda: results.append(current_token(make_ctx(now=clock)).token))
+        for _ in range(8)
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -89,8 +89,12 @@ def test_a_hanging_keyring_fails_login_before_the_browser(env: dict[str, str], h
 
 def test_cli_token_with_a_hanging_keyring(cli: CLI) -> None:
     started = time.monotonic()
-    r = cli("token", PYTHON_KEYRING_BACKEND="tests.support.trouble_keyrings.HangingKeyring",
-            PDAUTH_TEST_KEYRING_SLEEP="3", PDAUTH_KEYRING_TIMEOUT="0.3")
+    r = cli(
+        "token",
+        PYTHON_KEYRING_BACKEND="tests.support.trouble_keyrings.HangingKeyring",
+        PDAUTH_TEST_KEYRING_SLEEP="3",
+        PDAUTH_KEYRING_TIMEOUT="0.3",
+    )
     assert time.monotonic() - started < 2.5  # one wait, not one per code path, and no waiting for the sleeper
     assert r.returncode == 1 and r.stdout == ""
     assert "Keyring unavailable" in r.stderr and "did not answer within 0.3 s" in r.stderr
@@ -169,8 +173,13 @@ class Answers:
 
 def test_login_offers_the_file_store_without_a_keyring(env: dict[str, str], isolated_env: Path) -> None:
     confirm = Answers(True)
-    ctx = context(env, keyring=no_keyring(), open_browser=browse, confirm=confirm,
-                  ask_secret=lambda prompt: "a passphrase")
+    ctx = context(
+        env,
+        keyring=no_keyring(),
+        open_browser=browse,
+        confirm=confirm,
+        ask_secret=lambda prompt: "a passphrase",
+    )
     result = flows.login(ctx, flows.QuietLoginUI(), timeout=20)
     assert len(confirm.questions) == 1 and "Keyring unavailable" in confirm.questions[0]
     assert "encrypted file store" in confirm.questions[0]
@@ -196,13 +205,15 @@ def test_no_offer_without_a_terminal(env: dict[str, str]) -> None:
 
 
 def test_a_keyring_that_locks_after_the_browser_is_offered_the_file_store_too(
-    env: dict[str, str], isolated_env: Path,
+    env: dict[str, str],
+    isolated_env: Path,
 ) -> None:
     """The code is single-use and already spent: the tokens in hand go to the file store, not to waste."""
     confirm = Answers(True)
     keyring = FailingKeyring()  # reads work, writes raise KeyringLocked
-    ctx = context(env, keyring=keyring, open_browser=browse, confirm=confirm,
-                  ask_secret=lambda prompt: "a passphrase")
+    ctx = context(
+        env, keyring=keyring, open_browser=browse, confirm=confirm, ask_secret=lambda prompt: "a passphrase"
+    )
     result = flows.login(ctx, flows.QuietLoginUI(), timeout=20)
     assert len(confirm.questions) == 1 and confirm.questions[0].startswith("Keyring locked")
     assert result.store.startswith("encrypted file") and keyring.entries == {}
@@ -211,8 +222,10 @@ def test_a_keyring_that_locks_after_the_browser_is_offered_the_file_store_too(
 
 def test_cli_offers_the_file_store_at_a_terminal(cli: CLI, tmp_path: Path) -> None:
     """The real prompts: yes to the offer, a passphrase after the browser; then the file store is used."""
-    no_keyring_env = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-                      "PDAUTH_CONFIG_DIR": str(tmp_path)}
+    no_keyring_env = {
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        "PDAUTH_CONFIG_DIR": str(tmp_path),
+    }
     term = Terminal(cli.env | no_keyring_env, "login")
     try:
         assert term.read_until(rb"Keyring unavailable: no usable OS keyring.*\[Y/n\]"), term.text

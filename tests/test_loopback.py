@@ -103,7 +103,13 @@ def test_port_in_use_names_the_port() -> None:
 
 
 @pytest.mark.parametrize(
-    "uri", ["https://127.0.0.1:1/cb", "http://example.com:8976/cb", "http://10.0.0.1:8976/cb", "http://127.0.0.1:x/"]
+    "uri",
+    [
+        "https://127.0.0.1:1/cb",
+        "http://example.com:8976/cb",
+        "http://10.0.0.1:8976/cb",
+        "http://127.0.0.1:x/",
+    ],
 )
 def test_only_loopback_http_redirects(uri: str) -> None:
     with pytest.raises(ConfigError):

@@ -168,8 +168,14 @@ def test_pasted_query(text: str, query: str | None) -> None:
     ],
 )
 def test_each_situation_shows_and_opens_the_right_thing(
-    env: dict[str, str], redirect_uri: str, situation: str, extra_env: dict[str, str], fake: dict[str, Any],
-    opened: bool, tunnel: bool, launches: bool,
+    env: dict[str, str],
+    redirect_uri: str,
+    situation: str,
+    extra_env: dict[str, str],
+    fake: dict[str, Any],
+    opened: bool,
+    tunnel: bool,
+    launches: bool,
 ) -> None:
     ui, browsed, launched = RecordingUI(), [], []  # type: ignore[var-annotated]
     ctx = context({**env, **extra_env}, machine=machine(opened=browsed, launched=launched, **fake))
@@ -208,14 +214,22 @@ def test_wsl_openers_get_the_url_intact(env: dict[str, str]) -> None:
 
     ps = browser.choose({}, machine(wsl=True, on_path=["powershell.exe"]))
     recorded: list[list[str]] = []
+
     def record(argv: Any) -> bool:
         recorded.append(list(argv))
         return True
 
     opener = browser.opener(ps, machine(launch=record))
     assert opener is not None and opener("http://x/?a=1&b='2'")
-    assert recorded == [["/fake/bin/powershell.exe", "-NoProfile", "-NonInteractive", "-Command",
-                         "Start-Process 'http://x/?a=1&b=''2'''"]]
+    assert recorded == [
+        [
+            "/fake/bin/powershell.exe",
+            "-NoProfile",
+            "-NonInteractive",
+            "-Command",
+            "Start-Process 'http://x/?a=1&b=''2'''",
+        ]
+    ]
 
 
 def test_wslview_is_really_launched(tmp_path: Path) -> None:
@@ -224,8 +238,11 @@ def test_wslview_is_really_launched(tmp_path: Path) -> None:
     helper = tmp_path / "wslview"
     helper.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {record}\n')
     helper.chmod(0o755)
-    real = browser.Machine(platform="linux", read_text=lambda p: "Linux 5.15 (Microsoft@Microsoft.com)",
-                           which=lambda name: shutil.which(name, path=str(tmp_path)))
+    real = browser.Machine(
+        platform="linux",
+        read_text=lambda p: "Linux 5.15 (Microsoft@Microsoft.com)",
+        which=lambda name: shutil.which(name, path=str(tmp_path)),
+    )
     choice = browser.choose({}, real)
     assert choice.how == "wslview"
     opener = browser.opener(choice, real)
@@ -237,8 +254,11 @@ def test_wslview_is_really_launched(tmp_path: Path) -> None:
     ("env", "bind_host", "expected"),
     [
         (SSH, "127.0.0.1", "ssh -L 8976:127.0.0.1:8976 dev@10.9.8.7"),
-        ({**SSH, "SSH_CONNECTION": "10.1.2.3 51234 10.9.8.7 2222"}, "127.0.0.1",
-         "ssh -L 8976:127.0.0.1:8976 -p 2222 dev@10.9.8.7"),
+        (
+            {**SSH, "SSH_CONNECTION": "10.1.2.3 51234 10.9.8.7 2222"},
+            "127.0.0.1",
+            "ssh -L 8976:127.0.0.1:8976 -p 2222 dev@10.9.8.7",
+        ),
         ({"SSH_TTY": "/dev/pts/1", "LOGNAME": "ann"}, "127.0.0.1", "ssh -L 8976:127.0.0.1:8976 ann@devbox"),
         ({"SSH_CLIENT": "10.1.2.3 51234 22"}, "::1", "ssh -L 8976:[::1]:8976 devbox"),
         ({"DISPLAY": ":0", "USER": "dev"}, "127.0.0.1", None),
@@ -249,8 +269,9 @@ def test_ssh_tunnel_command(env: dict[str, str], bind_host: str, expected: str |
 
 
 def test_wsl_is_detected_from_proc_version_too() -> None:
-    facts = browser.Machine(platform="linux",
-                            read_text=lambda p: "Linux 4.4.0-19041-Microsoft" if "version" in p else "")
+    facts = browser.Machine(
+        platform="linux", read_text=lambda p: "Linux 4.4.0-19041-Microsoft" if "version" in p else ""
+    )
     assert facts.is_wsl()
     assert not browser.Machine(platform="darwin", read_text=lambda p: "microsoft").is_wsl()
 
@@ -270,8 +291,14 @@ def test_cli_no_browser_over_ssh_prints_url_and_tunnel(cli: CLI, redirect_uri: s
 
 def test_cli_over_ssh_completes_through_the_listener(cli: CLI, redirect_uri: str) -> None:
     env = {k: v for k, v in cli.env.items() if k != "BROWSER"} | SSH
-    proc = subprocess.Popen([sys.executable, "-m", "pdauth", "login", "--timeout", "20"], env=env, text=True,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pdauth", "login", "--timeout", "20"],
+        env=env,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     lines = []
     assert proc.stderr is not None
     for line in proc.stderr:

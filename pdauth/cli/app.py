@@ -24,8 +24,9 @@ app = typer.Typer(
 
 ProfileOpt = Annotated[
     str | None,
-    typer.Option("--profile", "-p", help="Profile to use (env PDAUTH_PROFILE; default: `default`).",
-                 show_default=False),
+    typer.Option(
+        "--profile", "-p", help="Profile to use (env PDAUTH_PROFILE; default: `default`).", show_default=False
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 
@@ -46,10 +47,13 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     profile: ProfileOpt = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging on stderr (secrets redacted).")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Debug logging on stderr (secrets redacted).")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")] = False,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Show the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
 ) -> None:
     global _options
     _options = GlobalOptions(profile=profile, verbose=verbose, quiet=quiet)

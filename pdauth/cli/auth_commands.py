@@ -15,21 +15,36 @@ from pdauth.cli import ui
 from pdauth.cli.app import JsonOpt, ProfileOpt, app, make_context
 from pdauth.config import ENV_ACCESS_TOKEN, ENV_API_DOMAIN, ENV_REFRESH_TOKEN, ENV_TOKEN_EXPIRES_AT
 from pdauth.errors import ExitCode, LoginCancelled, PdauthError
-from pdauth.sources import SOURCE_ENV_REFRESH, AccessToken, current_token, refresh as refresh_token
+from pdauth.sources import SOURCE_ENV_REFRESH, AccessToken, current_token
+from pdauth.sources import refresh as refresh_token
 from pdauth.tokens import iso_utc
 
 
 @app.command()
 def login(
     profile: ProfileOpt = None,
-    no_browser: Annotated[bool, typer.Option("--no-browser", help="Print the URL instead of opening a browser.")] = False,
-    redirect_uri: Annotated[str | None, typer.Option(
-        "--redirect-uri", help="Callback URL registered in Developer Hub (env PDAUTH_REDIRECT_URI).",
-        show_default=False)] = None,
-    timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds to wait for the browser.")] = 300,
-    store: Annotated[str | None, typer.Option(
-        "--store", help="Where secrets go: keyring (default) or file (encrypted; env PDAUTH_STORE).",
-        show_default=False)] = None,
+    no_browser: Annotated[
+        bool, typer.Option("--no-browser", help="Print the URL instead of opening a browser.")
+    ] = False,
+    redirect_uri: Annotated[
+        str | None,
+        typer.Option(
+            "--redirect-uri",
+            help="Callback URL registered in Developer Hub (env PDAUTH_REDIRECT_URI).",
+            show_default=False,
+        ),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=1, help="Seconds to wait for the browser.")
+    ] = 300,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            help="Where secrets go: keyring (default) or file (encrypted; env PDAUTH_STORE).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Log in through the browser and store the tokens (OS keyring by default)."""
     ctx = make_context(profile, redirect_uri=redirect_uri, store=store)
@@ -54,17 +69,23 @@ def token(profile: ProfileOpt = None, as_json: JsonOpt = False) -> None:
 def refresh(
     profile: ProfileOpt = None,
     as_json: JsonOpt = False,
-    export: Annotated[bool, typer.Option("--export", help="Print `export …` lines for a shell or CI step.")] = False,
-    github_env: Annotated[bool, typer.Option(
-        "--github-env", help="Append the variables to $GITHUB_ENV and mask the token in the log.")] = False,
+    export: Annotated[
+        bool, typer.Option("--export", help="Print `export …` lines for a shell or CI step.")
+    ] = False,
+    github_env: Annotated[
+        bool,
+        typer.Option(
+            "--github-env", help="Append the variables to $GITHUB_ENV and mask the token in the log."
+        ),
+    ] = False,
 ) -> None:
     """Refresh the access token now and save it."""
     ctx = make_context(profile)
     access = refresh_token(ctx)
     variables = _exported_variables(access)
-    if access.source == SOURCE_ENV_REFRESH and access.tokens is not None:
-        if access.tokens.refresh_token != ctx.env.get(ENV_REFRESH_TOKEN):
-            ui.warn(f"Pipedrive issued a new refresh token: update the {ENV_REFRESH_TOKEN} secret of this CI.")
+    rotated = access.tokens is not None and access.tokens.refresh_token != ctx.env.get(ENV_REFRESH_TOKEN)
+    if access.source == SOURCE_ENV_REFRESH and rotated:
+        ui.warn(f"Pipedrive issued a new refresh token: update the {ENV_REFRESH_TOKEN} secret of this CI.")
     if github_env:
         _write_github_env(variables)
         print(f"::add-mask::{access.token}")
@@ -74,7 +95,9 @@ def refresh(
     elif as_json:
         print(json.dumps({**json.loads(_token_json(access)), "source": access.source}))
     if not (export or as_json):
-        ui.say(f"Refreshed profile {access.profile}; the access token is valid until {_when(access.expires_at)}.")
+        ui.say(
+            f"Refreshed profile {access.profile}; the access token is valid until {_when(access.expires_at)}."
+        )
 
 
 def _token_json(access: AccessToken) -> str:
@@ -95,7 +118,9 @@ def _exported_variables(access: AccessToken) -> dict[str, str]:
 def _write_github_env(variables: dict[str, str]) -> None:
     path = os.environ.get("GITHUB_ENV")
     if not path:
-        raise PdauthError("--github-env needs $GITHUB_ENV", hint="Use it inside a GitHub Actions step, or use --export")
+        raise PdauthError(
+            "--github-env needs $GITHUB_ENV", hint="Use it inside a GitHub Actions step, or use --export"
+        )
     with open(path, "a", encoding="utf-8") as fh:
         for name, value in variables.items():
             fh.write(f"{name}={value}\n")
@@ -149,7 +174,8 @@ def _status_dict(s: flows.ProfileStatus) -> dict[str, object]:
         "selected": s.selected,
         "user": {"id": ident.user_id, "name": ident.name, "email": ident.email} if ident else None,
         "company": {"id": ident.company_id, "name": ident.company_name, "domain": ident.company_domain}
-        if ident else None,
+        if ident
+        else None,
         "api_domain": s.api_domain,
         "scopes": list(s.scopes),
         "access_token_expires_at": iso_utc(s.expires_at) if s.expires_at else None,
@@ -172,7 +198,9 @@ def _print_status_table(statuses: list[flows.ProfileStatus]) -> None:
             "api_domain": s.api_domain or "-",
             "scopes": ", ".join(s.scopes) or "-",
             "access token": f"valid until {_when(s.expires_at)}" if s.expires_at else "-",
-            "refresh token": f"expires if unused until {_when(s.refresh_deadline)}" if s.refresh_deadline else "-",
+            "refresh token": f"expires if unused until {_when(s.refresh_deadline)}"
+            if s.refresh_deadline
+            else "-",
             "source": s.source,
         }
         if s.problem and s.identity:
@@ -184,16 +212,22 @@ def _print_status_table(statuses: list[flows.ProfileStatus]) -> None:
 @app.command()
 def logout(
     profile: ProfileOpt = None,
-    revoke: Annotated[bool, typer.Option(
-        "--revoke",
-        help="First revoke the refresh token at Pipedrive. WARNING: this uninstalls the app for that user.")] = False,
+    revoke: Annotated[
+        bool,
+        typer.Option(
+            "--revoke",
+            help="First revoke the refresh token at Pipedrive. WARNING: this uninstalls the app for that user.",
+        ),
+    ] = False,
 ) -> None:
     """Forget the profile's tokens, client secret and data (idempotent)."""
     result = flows.logout(make_context(profile), revoke=revoke)
     if not result.was_logged_in:
         ui.say(f"Profile {result.profile} was not logged in; nothing to do.")
         return
-    revoked = " and revoked its refresh token (the app is uninstalled for that user)" if result.revoked else ""
+    revoked = (
+        " and revoked its refresh token (the app is uninstalled for that user)" if result.revoked else ""
+    )
     ui.say(f"Logged out of profile {result.profile}{revoked}.")
 
 

@@ -35,34 +35,72 @@ def _many(*names: str, help: str, metavar: str = "KEY=VALUE") -> Any:
 
 
 Strings = list[str] | None
-FirstArg = Annotated[str, typer.Argument(
-    metavar="[METHOD] PATH", show_default=False,
-    help="METHOD (default GET, or POST with fields or --input) and PATH: /v1/…, /v2/…, /api/v1/…, "
-         "or a full URL on the profile's api_domain.")]
+FirstArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="[METHOD] PATH",
+        show_default=False,
+        help="METHOD (default GET, or POST with fields or --input) and PATH: /v1/…, /v2/…, /api/v1/…, "
+        "or a full URL on the profile's api_domain.",
+    ),
+]
 PathArg = Annotated[str | None, typer.Argument(metavar="", show_default=False, hidden=True)]
 QueryOpt = Annotated[Strings, _many("--query", "-q", help="Query parameter (repeatable).")]
-FieldOpt = Annotated[Strings, _many(
-    "--field", "-f",
-    help="String field: JSON body for POST/PUT/PATCH, query string for GET/DELETE. "
-         "key[]=v appends to a list, a\\[b]=v nests.")]
-TypedFieldOpt = Annotated[Strings, _many(
-    "--typed-field", "-F",
-    help="Like -f, but true/false/null and numbers become JSON literals; @FILE (@- for stdin) reads a file.")]
-InputOpt = Annotated[str | None, _many(
-    "--input", metavar="FILE", help="Raw JSON body from FILE, or - for stdin (checked to be JSON first).")]
-HeaderOpt = Annotated[Strings, _many(
-    "--header", "-H", metavar="'NAME: VALUE'", help="Extra request header (repeatable); not Authorization.")]
-PaginateOpt = Annotated[bool, typer.Option(
-    "--paginate", help="Fetch every page (v1 start/limit or v2 cursor): one array of all `data` items.")]
-LimitOpt = Annotated[int, typer.Option(
-    "--limit-per-page", min=1, max=500, metavar="N", help="Page size with --paginate.")]
+FieldOpt = Annotated[
+    Strings,
+    _many(
+        "--field",
+        "-f",
+        help="String field: JSON body for POST/PUT/PATCH, query string for GET/DELETE. "
+        "key[]=v appends to a list, a\\[b]=v nests.",
+    ),
+]
+TypedFieldOpt = Annotated[
+    Strings,
+    _many(
+        "--typed-field",
+        "-F",
+        help="Like -f, but true/false/null and numbers become JSON literals; @FILE (@- for stdin) reads a file.",
+    ),
+]
+InputOpt = Annotated[
+    str | None,
+    _many(
+        "--input", metavar="FILE", help="Raw JSON body from FILE, or - for stdin (checked to be JSON first)."
+    ),
+]
+HeaderOpt = Annotated[
+    Strings,
+    _many(
+        "--header",
+        "-H",
+        metavar="'NAME: VALUE'",
+        help="Extra request header (repeatable); not Authorization.",
+    ),
+]
+PaginateOpt = Annotated[
+    bool,
+    typer.Option(
+        "--paginate", help="Fetch every page (v1 start/limit or v2 cursor): one array of all `data` items."
+    ),
+]
+LimitOpt = Annotated[
+    int, typer.Option("--limit-per-page", min=1, max=500, metavar="N", help="Page size with --paginate.")
+]
 JsonlOpt = Annotated[bool, typer.Option("--jsonl", help="Print the `data` items, one JSON value per line.")]
-IncludeOpt = Annotated[bool, typer.Option(
-    "--include", "-i", help="Print the status line and response headers before the body.")]
-DryRunOpt = Annotated[bool, typer.Option(
-    "--dry-run", help="Print the request that would be sent (token redacted) and send nothing.")]
-MaxWaitOpt = Annotated[float, typer.Option(
-    "--max-wait", min=0, metavar="SECONDS", help="Total time to spend waiting on rate limits and retries.")]
+IncludeOpt = Annotated[
+    bool, typer.Option("--include", "-i", help="Print the status line and response headers before the body.")
+]
+DryRunOpt = Annotated[
+    bool,
+    typer.Option("--dry-run", help="Print the request that would be sent (token redacted) and send nothing."),
+]
+MaxWaitOpt = Annotated[
+    float,
+    typer.Option(
+        "--max-wait", min=0, metavar="SECONDS", help="Total time to spend waiting on rate limits and retries."
+    ),
+]
 
 
 class _CallCommand(TyperCommand):
@@ -97,8 +135,15 @@ def call(
     method, path = (first, second) if second is not None else (None, first)
     if include and paginate:
         raise RequestSpecError("--include cannot be combined with --paginate: the output would not be JSON")
-    spec = build_spec(method, path, query=query or (), fields=field or (), typed_fields=typed_field or (),
-                      input_name=input_file, headers=header or ())
+    spec = build_spec(
+        method,
+        path,
+        query=query or (),
+        fields=field or (),
+        typed_fields=typed_field or (),
+        input_name=input_file,
+        headers=header or (),
+    )
     if paginate and spec.method != "GET":
         raise RequestSpecError(f"--paginate works with GET only, not {spec.method}")
     caller = ApiCaller(make_context(profile), RetryPolicy(max_wait=max_wait, sleep=_sleep_with_spinner))

@@ -85,14 +85,18 @@ class TerminalLoginUI:
 
     # Shown even with --quiet: without them a remote login cannot complete.
     def show_ssh_tunnel(self, command: str) -> None:
-        err().print("You are connected over SSH. For the browser on your own computer to reach this one, "
-                    "first run there:", soft_wrap=True)
+        err().print(
+            "You are connected over SSH. For the browser on your own computer to reach this one, "
+            "first run there:",
+            soft_wrap=True,
+        )
         err().print(f"  {command}", soft_wrap=True, markup=False, highlight=False)
 
     def prompt_paste(self) -> None:
         # A line of its own: if the listener wins instead, nothing is left dangling after the prompt.
-        err().print("Paste the address your browser shows after approving (or wait for the browser):",
-                    soft_wrap=True)
+        err().print(
+            "Paste the address your browser shows after approving (or wait for the browser):", soft_wrap=True
+        )
 
     def paste_rejected(self, message: str) -> None:
         err().print(f"[yellow]Not accepted:[/] {_escape(message)}", soft_wrap=True)

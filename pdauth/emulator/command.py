@@ -18,7 +18,7 @@ import typer
 if TYPE_CHECKING:
     from pdauth.emulator.server import Emulator
 
-ENV_SECRET = "PDAUTH_EMULATOR_CLIENT_SECRET"  # noqa: S105 - a variable name, not a secret
+ENV_SECRET = "PDAUTH_EMULATOR_CLIENT_SECRET"
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 

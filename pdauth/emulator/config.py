@@ -61,7 +61,7 @@ class EmulatorConfig:
     """Settings of one emulator instance: the registered app, token lifetimes, limits, seed data."""
 
     client_id: str = "demo-client-id"
-    client_secret: str = "demo-client-secret"  # noqa: S105 - a demo credential of a fake server
+    client_secret: str = "demo-client-secret"
     redirect_uri: str = "http://127.0.0.1:8976/callback"
     host: str = "127.0.0.1"
     port: int = 0

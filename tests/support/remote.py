@@ -165,9 +165,15 @@ class Terminal:
         self._master, slave = pty.openpty()
         # Its own session with the pty as controlling terminal: getpass talks to /dev/tty, which must be
         # this pty and not whatever terminal runs the tests.
-        self.proc = subprocess.Popen([sys.executable, "-m", "pdauth", *args], env=env,
-                                     stdin=slave, stdout=subprocess.PIPE, stderr=slave,
-                                     start_new_session=True, preexec_fn=_take_controlling_tty)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "pdauth", *args],
+            env=env,
+            stdin=slave,
+            stdout=subprocess.PIPE,
+            stderr=slave,
+            start_new_session=True,
+            preexec_fn=_take_controlling_tty,
+        )
         os.close(slave)
         self.seen = bytearray()
         self._deadline = time.monotonic() + timeout
