@@ -69,6 +69,18 @@ def emulator(
         yield emu
 
 
+@pytest.fixture
+def client_env(emulator: object, redirect_uri: str, isolated_env: Path) -> dict[str, str]:
+    """The environment an in-process Context needs to log in to the emulator fixture."""
+    return {
+        "PDAUTH_CONFIG_DIR": str(isolated_env),
+        "PDAUTH_OAUTH_URL": emulator.base_url,  # type: ignore[attr-defined]
+        "PDAUTH_REDIRECT_URI": redirect_uri,
+        "PIPEDRIVE_CLIENT_ID": CLIENT_ID,
+        "PIPEDRIVE_CLIENT_SECRET": CLIENT_SECRET,
+    }
+
+
 @dataclass
 class Result:
     returncode: int

@@ -6,7 +6,6 @@ Test modules import the fixtures they use from here (`from tests.test_call_suppo
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +17,6 @@ from pdauth.call import ApiCaller
 from pdauth.call_request import build_spec
 from pdauth.context import Context, Deps
 from pdauth.retry import RetryPolicy
-from tests.conftest import CLIENT_ID, CLIENT_SECRET
 from tests.support.keyrings import MemoryKeyring
 
 MakeCtx = Callable[..., Context]
@@ -61,19 +59,12 @@ def call_keyring() -> MemoryKeyring:
 
 
 @pytest.fixture
-def call_ctx(emulator: Any, redirect_uri: str, call_keyring: MemoryKeyring, isolated_env: Path) -> MakeCtx:
+def call_ctx(client_env: dict[str, str], call_keyring: MemoryKeyring) -> MakeCtx:
     """Makes Contexts on the emulator, sharing one in-memory keyring; `env=` adds variables, `hooks=`
     adds requests response hooks to the (fresh) session."""
 
     def make(**overrides: Any) -> Context:
-        env = {
-            "PDAUTH_CONFIG_DIR": str(isolated_env),
-            "PDAUTH_OAUTH_URL": emulator.base_url,
-            "PDAUTH_REDIRECT_URI": redirect_uri,
-            "PIPEDRIVE_CLIENT_ID": CLIENT_ID,
-            "PIPEDRIVE_CLIENT_SECRET": CLIENT_SECRET,
-            **overrides.pop("env", {}),
-        }
+        env = {**client_env, **overrides.pop("env", {})}
         hooks = overrides.pop("hooks", [])
 
         def session() -> requests.Session:

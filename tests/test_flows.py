@@ -48,16 +48,9 @@ def keyring() -> MemoryKeyring:
 
 
 @pytest.fixture
-def make_ctx(emulator: Any, redirect_uri: str, keyring: MemoryKeyring, isolated_env: Path):
+def make_ctx(client_env: dict[str, str], keyring: MemoryKeyring):
     def make(**overrides: Any) -> Context:
-        env = {
-            "PDAUTH_CONFIG_DIR": str(isolated_env),
-            "PDAUTH_OAUTH_URL": emulator.base_url,
-            "PDAUTH_REDIRECT_URI": redirect_uri,
-            "PIPEDRIVE_CLIENT_ID": CLIENT_ID,
-            "PIPEDRIVE_CLIENT_SECRET": CLIENT_SECRET,
-            **overrides.pop("env", {}),
-        }
+        env = {**client_env, **overrides.pop("env", {})}
         overrides.setdefault("open_browser", browser)
         overrides.setdefault("keyring_backend", keyring)
         return Context(Deps(env=env, **overrides))

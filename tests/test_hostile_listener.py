@@ -12,7 +12,6 @@ import socket
 import struct
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -22,7 +21,6 @@ import requests
 from pdauth import flows
 from pdauth.context import Context, Deps
 from pdauth.errors import AuthorizationDenied
-from tests.conftest import CLIENT_ID, CLIENT_SECRET
 from tests.support.keyrings import MemoryKeyring
 
 XSS = "<script>alert('pwned')</script><img src=x onerror=alert(1)>"
@@ -160,18 +158,11 @@ def outward_address() -> str | None:
 
 
 @pytest.fixture
-def make_ctx(emulator: Any, redirect_uri: str, isolated_env: Path) -> Callable[..., Context]:
+def make_ctx(client_env: dict[str, str]) -> Callable[..., Context]:
     keyring = MemoryKeyring()
 
     def make(open_browser: Callable[[str], bool]) -> Context:
-        env = {
-            "PDAUTH_CONFIG_DIR": str(isolated_env),
-            "PDAUTH_OAUTH_URL": emulator.base_url,
-            "PDAUTH_REDIRECT_URI": redirect_uri,
-            "PIPEDRIVE_CLIENT_ID": CLIENT_ID,
-            "PIPEDRIVE_CLIENT_SECRET": CLIENT_SECRET,
-        }
-        return Context(Deps(env=env, open_browser=open_browser, keyring_backend=keyring))
+        return Context(Deps(env=client_env, open_browser=open_browser, keyring_backend=keyring))
 
     return make
 

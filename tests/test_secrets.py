@@ -92,18 +92,11 @@ def debug_log() -> Iterator[io.StringIO]:
 def test_debug_logging_of_requests_and_urllib3_never_prints_a_secret(
     debug_log: io.StringIO,
     emulator: Any,
-    redirect_uri: str,
-    isolated_env: Path,
+    client_env: dict[str, str],
     capfd: pytest.CaptureFixture[str],
 ) -> None:
     keyring = MemoryKeyring()
-    env = {
-        "PDAUTH_CONFIG_DIR": str(isolated_env),
-        "PDAUTH_OAUTH_URL": emulator.base_url,
-        "PDAUTH_REDIRECT_URI": redirect_uri,
-        "PIPEDRIVE_CLIENT_ID": CLIENT_ID,
-        "PIPEDRIVE_CLIENT_SECRET": CLIENT_SECRET,
-    }
+    env = client_env
 
     def make() -> Context:
         return Context(Deps(env=env, keyring_backend=keyring, open_browser=browser))
