@@ -7,7 +7,6 @@ A store is a tiny string map. Per profile it holds two entries: the whole token 
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol
@@ -249,7 +248,3 @@ def passphrase(env: Mapping[str, str], ask: Callable[[str], str] | None) -> str:
     if not value:
         raise PassphraseRequired("An empty passphrase is not allowed")
     return value
-
-
-def is_private(path: Path) -> bool:
-    return (os.stat(path).st_mode & 0o077) == 0
