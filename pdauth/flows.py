@@ -129,8 +129,6 @@ def login(ctx: Context, ui: LoginUI, *, timeout: float = 300.0, open_browser: bo
             inbox.finish(False, "pdauth could not complete the login; see your terminal for details.")
             raise exc from None
         inbox.finish(True, f"Logged in to {identity.describe()}. You can close this tab.")
-        # A pasted address means no browser is coming back for the completion page.
-        listener.close(linger=0.0 if paste is not None and paste.accepted else 5.0)
     return LoginResult(ctx.profile_name, identity, replaced, ctx.store.describe())
 
 

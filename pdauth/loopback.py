@@ -72,7 +72,10 @@ class CallbackInbox:
         self._deliver_lock = threading.Lock()  # listener threads and the paste reader race to deliver
         self._outcome: tuple[bool, str] | None = None
         self._finished = threading.Event()
-        self.completion_shown = threading.Event()
+        # The browser that delivered the callback is owed one last page (the denial page, or the
+        # completion page it was redirected to); the listener must not close before that page is out.
+        self.page_owed = threading.Event()
+        self.page_sent = threading.Event()
 
     def offer(self, query: str) -> tuple[int, str]:
         """Returns (HTTP status, page text) for whoever offered the query string."""
@@ -159,21 +162,26 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
+        inbox = self.server.inbox
         if parts.path == self.server.callback_path:
-            status, text = self.server.inbox.offer(parts.query)
+            status, text = inbox.offer(parts.query)
             if status == 302:
+                inbox.page_owed.set()  # the completion page is the last one
                 self._send(302, b"", location=text)
+            elif status == 200:
+                inbox.page_owed.set()
+                self._send(status, page("Login cancelled", text, ok=False))
+                inbox.page_sent.set()
             else:
-                title = "Login cancelled" if status == 200 else "Not accepted"
-                self._send(status, page(title, text, ok=False))
-        elif parts.path == COMPLETE_PATH and self.server.inbox.arrived:
-            outcome = self.server.inbox.outcome(COMPLETE_PAGE_WAIT)
+                self._send(status, page("Not accepted", text, ok=False))
+        elif parts.path == COMPLETE_PATH and inbox.arrived:
+            outcome = inbox.outcome(COMPLETE_PAGE_WAIT)
             if outcome is None:
                 self._send(200, page("pdauth", "Return to your terminal to see the result.", ok=True))
             else:
                 ok, message = outcome
                 self._send(200, page("Logged in" if ok else "Login failed", message, ok))
-            self.server.inbox.completion_shown.set()
+            inbox.page_sent.set()
         else:
             self._send(404, page("Not found", "This address belongs to a pdauth login in progress.", False))
 
@@ -219,11 +227,15 @@ class _Server(ThreadingHTTPServer):
 
 
 class CallbackListener:
-    """Binds at construction (so a busy port fails before any browser opens); serves in a thread."""
+    """Binds at construction (so a busy port fails before any browser opens); serves in a thread.
 
-    def __init__(self, redirect_uri: str, inbox: CallbackInbox):
+    Leaving the `with` block lingers up to `linger` seconds for a page the browser is still owed: the
+    serving threads are daemons, and a process that exits first cuts that page off mid-response."""
+
+    def __init__(self, redirect_uri: str, inbox: CallbackInbox, linger: float = 5.0):
         target = RedirectTarget.parse(redirect_uri)
         self.inbox = inbox
+        self.linger = linger
         try:
             self._server = _Server(target, inbox)
         except OSError as exc:
@@ -245,14 +257,16 @@ class CallbackListener:
         return self
 
     def close(self, linger: float = 0.0) -> None:
-        """Stop serving. `linger` bounds how long a browser still loading the completion page may take."""
-        if linger and self.inbox.arrived:
-            self.inbox.completion_shown.wait(linger)
+        """Stop serving, after up to `linger` seconds for a page the browser is owed."""
+        if linger and self.inbox.page_owed.is_set():
+            self.inbox.page_sent.wait(linger)
         self._server.shutdown()
         self._server.server_close()
 
     def __enter__(self) -> CallbackListener:
         return self.start()
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        # Ctrl-C means stop now; every other exit (success or a failed exchange) finishes the page.
+        interrupted = exc_type is not None and not issubclass(exc_type, Exception)
+        self.close(linger=0.0 if interrupted else self.linger)

@@ -95,6 +95,35 @@ def test_denied_login_raises_auth_error_and_stores_nothing(make_ctx: Any, keyrin
     assert ("pdauth", "default") not in keyring.entries
 
 
+def test_a_login_that_fails_after_the_callback_still_shows_the_browser_its_page(
+    make_ctx: Any, emulator: Any, keyring: MemoryKeyring
+) -> None:
+    """The exchange fails (users/me answers 403) while the browser is slow to follow its redirect to the
+    completion page: login must not return, and so the process must not exit, before that page is out."""
+    import time
+
+    emulator.inject_fault(endpoint="api", status=403, count=5)
+    pages: list[str] = []
+
+    def slow_browser(url: str) -> bool:
+        def run() -> None:
+            consent = requests.get(url, timeout=30, allow_redirects=False)  # auto-approved: to the callback
+            callback = requests.get(consent.headers["Location"], timeout=30, allow_redirects=False)
+            time.sleep(1.0)  # the tab is slow: login has failed and wants to exit by now
+            base = consent.headers["Location"].split("/callback")[0]
+            pages.append(requests.get(base + callback.headers["Location"], timeout=30).text)
+
+        threading.Thread(target=run, daemon=True).start()
+        return True
+
+    started = time.monotonic()
+    with pytest.raises(Exception, match="403"):
+        do_login(make_ctx, open_browser=slow_browser)
+    assert len(pages) == 1 and "Login failed" in pages[0] and "see your terminal" in pages[0]
+    assert time.monotonic() - started < 5  # it waited for the page, not for the whole linger
+    assert ("pdauth", "default") not in keyring.entries
+
+
 def test_timeout_when_the_browser_never_comes_back(make_ctx: Any) -> None:
     with pytest.raises(CallbackTimeout):
         flows.login(make_ctx(open_browser=lambda url: True), flows.QuietLoginUI(), timeout=0.5)
