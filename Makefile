@@ -27,7 +27,7 @@ demo: $(STAMP)
 
 # A real Secret Service for P1 when gnome-keyring is installed (as .ci/run does); else P1 is not measured.
 bench: $(STAMP)
-	.ci/with-secret-service $(BIN)/python scripts/bench.py
+	.ci/with-secret-service $(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
