@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -155,6 +154,8 @@ def write_private(path: Path, text: str | bytes) -> None:
     """
     ensure_private_dir(path.parent)
     data = text.encode("utf-8") if isinstance(text, str) else text
+    import tempfile  # writes only: it pulls in shutil, random, bz2, lzma... which reads do not need
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, 0o600)
@@ -217,13 +218,18 @@ def resolve(
     )
 
 
+_CONFIG_LOCK_HINT: Final = (
+    "Another pdauth process is writing the config file; try again, or kill the stuck process"
+)
+
+
 @contextlib.contextmanager
 def editing(directory: Path) -> Iterator[ConfigFile]:
     """Read-modify-write the config file under a lock, so two processes never lose each other's edit."""
-    from filelock import FileLock
+    from pdauth.locking import exclusively
 
     ensure_private_dir(directory)
-    with FileLock(str(directory / ".config.lock"), timeout=30, mode=0o600):  # owner-only, whatever the umask
+    with exclusively(directory / ".config.lock", 30, "the config file's lock", hint=_CONFIG_LOCK_HINT):
         config = ConfigFile.load(directory)
         yield config
         config.save()

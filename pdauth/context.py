@@ -7,23 +7,23 @@ opened before a command needs it — the `token` hot path must stay cheap.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pdauth import config as cfg
-from pdauth.errors import LockTimeout, MissingClientCredentials
+from pdauth.errors import MissingClientCredentials
 from pdauth.store import SecretStore, client_secret_key, open_store
 
 if TYPE_CHECKING:
     import requests
 
     from pdauth.browser import Machine
+    from pdauth.locking import FileLock
     from pdauth.oauth import ClientCredentials
     from pdauth.paste import LineSource
 
@@ -121,30 +121,14 @@ class Context:
             raise MissingClientCredentials(f"No Pipedrive app credentials for profile {self.profile_name!r}")
         return ClientCredentials(client_id, secret)
 
-    @contextlib.contextmanager
-    def profile_lock(self) -> Iterator[None]:
-        """Serialises refreshes of one profile across processes.
-
-        flock-based: the kernel drops it when its holder dies, so a killed process never leaves it stale.
-        """
-        from filelock import FileLock, Timeout
+    def profile_lock(self) -> FileLock:
+        """The lock that serialises refreshes of one profile across processes (see pdauth.locking)."""
+        from pdauth.locking import FileLock
 
         lock_dir = self.settings.lock_dir
         cfg.ensure_private_dir(lock_dir)
-        # mode: owner-only like everything else pdauth writes (filelock's default follows the umask).
-        lock = FileLock(
-            str(lock_dir / f"{self.profile_name}.lock"), timeout=self.deps.lock_timeout, mode=0o600
-        )
-        try:
-            lock.acquire()
-        except Timeout:
-            raise LockTimeout(
-                f"Waited {self.deps.lock_timeout:g} s for the lock of profile {self.profile_name!r}"
-            ) from None
-        try:
-            yield
-        finally:
-            lock.release()
+        what = f"the lock of profile {self.profile_name!r}"
+        return FileLock(lock_dir / f"{self.profile_name}.lock", self.deps.lock_timeout, what)
 
     def update_profile(self, edit: Callable[[cfg.Profile], None]) -> None:
         with cfg.editing(self.config_dir) as config:

@@ -74,11 +74,15 @@ def run_guarded(fn: Callable[[], T], *, env: Mapping[str, str], key: str, label:
     if thread.is_alive():
         with _stuck_lock:
             _stuck[key] = thread
-        raise KeyringUnavailable(
-            f"Keyring unavailable: the keyring ({label}) did not answer within {limit:g} s; it may be "
-            f"locked and waiting for an unlock prompt that cannot be shown here "
-            f"({ENV_KEYRING_TIMEOUT} sets the limit)"
-        )
+        raise no_answer(label, limit)
     if failure:
         raise failure[0]
     return outcome[0]
+
+
+def no_answer(label: str, limit: float) -> KeyringUnavailable:
+    return KeyringUnavailable(
+        f"Keyring unavailable: the keyring ({label}) did not answer within {limit:g} s; it may be "
+        f"locked and waiting for an unlock prompt that cannot be shown here "
+        f"({ENV_KEYRING_TIMEOUT} sets the limit)"
+    )

@@ -15,7 +15,7 @@ from pdauth import config as cfg
 from pdauth.context import Context
 from pdauth.errors import AuthRequired, NotLoggedIn, RefreshTokenInvalid
 from pdauth.store import load_tokens, save_tokens
-from pdauth.tokens import TokenSet
+from pdauth.tokens import REFRESH_MARGIN_SECONDS, TokenSet
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,12 @@ def cached_token(ctx: Context) -> AccessToken | None:
         )
     if source == SOURCE_ENV_REFRESH:
         return None  # CI: refreshed in memory on every call, by design never cached
+    # The config file notes each stored set's expiry. When that says a refresh is due, reading the store
+    # now would only be repeated under the refresh lock, and a crowd of processes waiting for one
+    # refresh would each pay for that read. A stale note costs nothing: the refresh re-reads first.
+    noted = ctx.saved_profile.expires_at
+    if noted is not None and noted - ctx.now() < REFRESH_MARGIN_SECONDS:
+        return None
     tokens = load_tokens(ctx.store, ctx.profile_name)
     if tokens is None:
         raise not_logged_in(ctx)
@@ -113,20 +119,35 @@ def refresh_env(ctx: Context) -> TokenSet:
 
 
 def refresh_stored(ctx: Context, *, force: bool, stale_token: str | None = None) -> TokenSet:
-    """Refresh the stored set under the profile lock; re-read first, as another process may have done it."""
-    from pdauth import oauth
+    """Refresh the stored set under the profile lock, unless another process has just done it.
 
-    with ctx.profile_lock():
-        tokens = load_tokens(ctx.store, ctx.profile_name)
+    The first process to find the lock free refreshes; the others wait for it together (a shared lock)
+    and then re-read the store in parallel, so a crowd costs one refresh and a crowd of cheap reads.
+    """
+
+    def done_meanwhile(tokens: TokenSet) -> bool:
+        if stale_token is not None:
+            return tokens.access_token != stale_token  # someone refreshed since that token was rejected
+        return not force and not tokens.expires_within(ctx.now())
+
+    with ctx.profile_lock() as lock:
+        if not lock.acquire(wait=False):  # a refresh is in progress: wait it out alongside the others
+            lock.acquire(shared=True)
+            tokens = load_tokens(ctx.store, ctx.profile_name)
+            if tokens is not None and done_meanwhile(tokens):
+                log.debug("another process refreshed profile %s meanwhile", ctx.profile_name)
+                return tokens
+            lock.acquire()  # it failed, or this is a forced refresh: take our turn
+        tokens = load_tokens(ctx.store, ctx.profile_name)  # the lock's holder may have just refreshed
         if tokens is None:
             raise not_logged_in(ctx)
-        if stale_token is not None and tokens.access_token != stale_token:
-            return tokens  # another process refreshed since that token was rejected
-        if not force and not tokens.expires_within(ctx.now()):
+        if done_meanwhile(tokens):
             log.debug("another process refreshed profile %s meanwhile", ctx.profile_name)
             return tokens
         if not tokens.refresh_token:
             raise RefreshTokenInvalid(f"Profile {ctx.profile_name!r} has no refresh token")
+        from pdauth import oauth  # only the process that refreshes pays for requests
+
         client = ctx.client_credentials()
         try:
             fresh = oauth.refresh(

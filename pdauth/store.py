@@ -187,14 +187,26 @@ class KeyringStore:
 
     def get(self, key: str) -> str | None:
         if self._fast_get_possible():
-            from pdauth.secret_service import read_secret
-
-            value: str | None = self._guarded(lambda: read_secret(SERVICE, key))
+            value = self._fast_get(key)
             if value is not None:
                 return value
             # not found or not readable the fast way: let keyring give the authoritative answer
         result: str | None = self._call(lambda: self.backend.get_password(SERVICE, key))
         return result
+
+    def _fast_get(self, key: str) -> str | None:
+        from pdauth import secret_service
+        from pdauth.keyring_guard import keyring_timeout, no_answer
+
+        tool = secret_service.find_secret_tool(self._env)
+        if tool is None:
+            value: str | None = self._guarded(lambda: secret_service.read_secret(SERVICE, key))
+            return value
+        limit = keyring_timeout(self._env)
+        try:
+            return secret_service.lookup_with_secret_tool(tool, SERVICE, key, self._env, limit)
+        except secret_service.SecretToolTimeout:
+            raise no_answer(SECRET_SERVICE_BACKEND, limit) from None
 
     def _fast_get_possible(self) -> bool:
         # The fast reader speaks to the Secret Service directly with keyring's own attributes; only when

@@ -178,6 +178,48 @@ def test_expiry_driven_refresh(make_ctx: Any, emulator: Any) -> None:
     assert emulator.stats()["grants"]["refresh_token"] == 1
 
 
+class CountingKeyring(MemoryKeyring):
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self.reads += 1
+        return super().get_password(service, username)
+
+
+def test_when_the_configs_note_says_expired_the_store_is_read_once_not_twice(
+    make_ctx: Any, emulator: Any
+) -> None:
+    """A crowd waiting for one refresh pays one store read each: the one under the lock."""
+    keyring = CountingKeyring()
+    clock = Clock()
+    do_login(make_ctx, now=clock, keyring_backend=keyring)
+    clock.t += 3599 - 299  # the stored set and the config's note of it both say: refresh now
+    keyring.reads = 0
+    fresh = current_token(make_ctx(now=clock, keyring_backend=keyring))
+    assert emulator.stats()["grants"]["refresh_token"] == 1
+    assert keyring.reads == 1  # under the lock only (the client secret comes from the env here)
+    keyring.reads = 0
+    assert current_token(make_ctx(now=clock, keyring_backend=keyring)).token == fresh.token
+    assert keyring.reads == 1 and emulator.stats()["grants"]["refresh_token"] == 1
+
+
+def test_a_stale_note_in_the_config_costs_a_read_but_never_a_refresh(
+    make_ctx: Any, emulator: Any, isolated_env: Path
+) -> None:
+    """The note is a hint: the store decides. (A config write that failed after a refresh leaves it stale.)"""
+    import json
+
+    do_login(make_ctx)
+    token = current_token(make_ctx()).token
+    config = json.loads((isolated_env / "config.json").read_text())
+    config["profiles"]["default"]["expires_at"] = 0
+    (isolated_env / "config.json").write_text(json.dumps(config))
+    assert current_token(make_ctx()).token == token
+    assert emulator.stats()["grants"]["refresh_token"] == 0
+
+
 def test_invalid_grant_is_exit_4_and_keeps_the_store(
     make_ctx: Any, emulator: Any, keyring: MemoryKeyring
 ) -> None:

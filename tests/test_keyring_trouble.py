@@ -3,6 +3,7 @@ encrypted file store. None of it may ever read as "not logged in"."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from pdauth import flows
 from pdauth.errors import ConfigError, KeyringUnavailable, NotLoggedIn
 from pdauth.keyring_guard import ENV_KEYRING_TIMEOUT, keyring_timeout
 from pdauth.sources import current_token
-from pdauth.store import KeyringStore
+from pdauth.store import SECRET_SERVICE_BACKEND, KeyringStore
 from tests.conftest import CLI
 from tests.support.keyrings import FailingKeyring, MemoryKeyring
 from tests.support.remote import Terminal, context, emulator_env
@@ -241,3 +242,46 @@ def test_cli_offers_the_file_store_at_a_terminal(cli: CLI, tmp_path: Path) -> No
     assert (tmp_path / "tokens.enc").exists()
     r = cli("token", PDAUTH_PASSPHRASE="correct horse", **no_keyring_env)
     assert r.returncode == 0 and r.stdout.startswith("v1u:")
+
+
+# -- the fast reader's secret-tool --------------------------------------------------------------------
+
+
+def fake_secret_tool(tmp_path: Path, body: str) -> dict[str, str]:
+    """An env whose PATH holds only a fake `secret-tool` (sh), and which chose the Secret Service backend,
+    so KeyringStore.get takes the fast path through it."""
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    tool = tools / "secret-tool"
+    tool.write_text(f"#!/bin/sh\n{body}\n")
+    tool.chmod(0o755)
+    return {"PATH": str(tools), "PYTHON_KEYRING_BACKEND": SECRET_SERVICE_BACKEND, ENV_KEYRING_TIMEOUT: "0.5"}
+
+
+def test_a_hanging_secret_tool_is_killed_and_says_why_within_the_timeout(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    env = fake_secret_tool(tmp_path, f"echo $$ > {pid_file}\nexec /bin/sleep 30")
+    started = time.monotonic()
+    with pytest.raises(KeyringUnavailable) as err:
+        KeyringStore(env).get("default")
+    assert time.monotonic() - started < 3  # one timeout, not the fast path's and then keyring's
+    assert "did not answer within 0.5 s" in err.value.message
+    with pytest.raises(ProcessLookupError):  # killed, not left waiting on a prompt
+        for _ in range(50):
+            os.kill(int(pid_file.read_text()), 0)
+            time.sleep(0.05)
+
+
+def test_what_secret_tool_prints_is_the_secret_and_its_arguments_hold_none(tmp_path: Path) -> None:
+    argv = tmp_path / "argv"
+    env = fake_secret_tool(tmp_path, f'echo "$*" > {argv}\nprintf \'{{"v": 1}}\'')
+    assert KeyringStore(env).get("work") == '{"v": 1}'
+    assert argv.read_text() == "lookup service pdauth username work\n"
+
+
+def test_no_item_for_secret_tool_defers_to_keyrings_answer(tmp_path: Path, monkeypatch: Any) -> None:
+    env = fake_secret_tool(tmp_path, "exit 1")
+    store = KeyringStore(env)
+    asked: list[str] = []
+    monkeypatch.setattr(store, "_call", lambda fn: asked.append("keyring") or "from keyring")
+    assert store.get("default") == "from keyring" and asked == ["keyring"]

@@ -7,6 +7,8 @@ Skips without that private Secret Service; fails instead when CI is set (tests/s
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -72,15 +74,28 @@ def test_login_stores_in_the_secret_service_and_a_new_process_reads_it_back(
         assert config["profiles"][profile]["keyring_backend"] == SECRET_SERVICE_BACKEND
         assert tokens["access_token"] not in json.dumps(config)
 
-        # A new process reads it back on the fast path: secretstorage directly, keyring never imported.
-        r = pdauth(env, "-p", profile, "token", python_flags=("-X", "importtime"))
-        assert r.returncode == 0, r.stderr[-2000:]
-        assert r.stdout == tokens["access_token"] + "\n"
-        imported = {line.rsplit("|", 1)[-1].strip() for line in r.stderr.splitlines() if "|" in line}
-        assert "secretstorage" in imported
-        assert not any(name == "keyring" or name.startswith("keyring.") for name in imported), sorted(
-            n for n in imported if n.startswith("keyring")
-        )
+        # A new process reads it back on the fast path, keyring never imported: through libsecret's
+        # secret-tool when it is installed (a wrapper on PATH records that it ran), and through
+        # secretstorage, in-process, when it is not.
+        tools = Path(env["PDAUTH_CONFIG_DIR"]).parent / "tools"
+        tools.mkdir()
+        calls = tools / "calls"
+        wrapper = tools / "secret-tool"
+        real_tool = shutil.which("secret-tool")
+        wrapper.write_text(f'#!/bin/sh\necho "$*" >> {calls}\nexec {real_tool} "$@"\n')
+        wrapper.chmod(0o755)
+        with_tool = {**env, "PATH": f"{tools}{os.pathsep}{env.get('PATH', '')}"}
+        without_tool = {**env, "PATH": str(tools / "empty")}
+        for path_env, in_process in ((with_tool, False), (without_tool, True)):
+            r = pdauth(path_env, "-p", profile, "token", python_flags=("-X", "importtime"))
+            assert r.returncode == 0, r.stderr[-2000:]
+            assert r.stdout == tokens["access_token"] + "\n"
+            imported = {line.rsplit("|", 1)[-1].strip() for line in r.stderr.splitlines() if "|" in line}
+            assert ("secretstorage" in imported) == in_process
+            assert not any(name == "keyring" or name.startswith("keyring.") for name in imported), sorted(
+                n for n in imported if n.startswith("keyring")
+            )
+        assert calls.read_text() == f"lookup service pdauth username {profile}\n"  # once, no secret in it
 
         # A refresh writes through to the Secret Service, and the next reader sees it.
         r = pdauth(env, "-p", profile, "refresh")

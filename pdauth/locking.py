@@ -1,0 +1,103 @@
+"""Cross-process locks on `flock`: the kernel drops them when their holder dies, so none goes stale.
+
+Hand-written on purpose: `import filelock` costs ~40 ms (it pulls in asyncio), and the 31 processes
+that wait for a 32nd's refresh would each pay that for a lock they hold for a millisecond. `flock`
+also offers what the refresh needs and filelock does not: a *shared* mode, so that every waiter wakes
+when the refresher is done and re-reads the store in parallel instead of one at a time. Where there is
+no `fcntl` (Windows) filelock is used, and shared degrades to exclusive.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+
+from pdauth.errors import LockTimeout
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+# Waiting polls a non-blocking flock (a blocking one cannot time out). Short first polls keep the
+# hand-over quick; the cap keeps a crowd of waiters from spinning.
+_FIRST_POLL = 0.002
+_MAX_POLL = 0.02
+
+
+class FileLock:
+    """`with FileLock(...) as lock: lock.acquire(...)`; leaving the block releases whatever is held.
+
+    The lock file is created owner-only. `acquire` may be called again to change mode (shared to
+    exclusive): like flock itself, the change is not atomic, so re-read what the lock protects after it.
+    """
+
+    def __init__(self, path: Path, timeout: float, what: str, hint: str | None = None):
+        self.path = path
+        self.timeout = timeout
+        self.what = what  # "the lock of profile 'x'", for the timeout message
+        self.hint = hint
+        self._fd: int | None = None
+        self._fallback: object | None = None
+
+    def __enter__(self) -> FileLock:
+        if fcntl is not None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor releases the lock
+            self._fd = None
+        if self._fallback is not None:  # pragma: no cover - Windows
+            self._fallback.release(force=True)  # type: ignore[attr-defined]
+            self._fallback = None
+
+    def acquire(self, *, shared: bool = False, wait: bool = True) -> bool:
+        """Take the lock; False without `wait` when someone else holds it. LockTimeout after `timeout`."""
+        if self._fd is None:  # pragma: no cover - Windows
+            return self._acquire_fallback(wait)
+        operation = (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB
+        deadline = time.monotonic() + self.timeout
+        poll = _FIRST_POLL
+        while True:
+            try:
+                fcntl.flock(self._fd, operation)
+                return True
+            except BlockingIOError:
+                if not wait:
+                    return False
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise LockTimeout(f"Waited {self.timeout:g} s for {self.what}", hint=self.hint)
+            time.sleep(min(poll, remaining))
+            poll = min(poll * 2, _MAX_POLL)
+
+    def _acquire_fallback(self, wait: bool) -> bool:  # pragma: no cover - Windows
+        import filelock
+
+        if self._fallback is None:
+            self._fallback = filelock.FileLock(str(self.path), mode=0o600)
+        elif self._fallback.is_locked:  # type: ignore[attr-defined]
+            return True  # shared is exclusive here: already held
+        try:
+            self._fallback.acquire(timeout=self.timeout if wait else 0)  # type: ignore[attr-defined]
+        except filelock.Timeout:
+            if not wait:
+                return False
+            raise LockTimeout(f"Waited {self.timeout:g} s for {self.what}", hint=self.hint) from None
+        return True
+
+
+@contextlib.contextmanager
+def exclusively(path: Path, timeout: float, what: str, hint: str | None = None) -> Iterator[None]:
+    """Hold the lock on `path` exclusively for the block."""
+    with FileLock(path, timeout, what, hint) as lock:
+        lock.acquire()
+        yield

@@ -1,0 +1,99 @@
+"""pdauth.locking: flock semantics the refresh relies on (separate FileLocks conflict like processes do)."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from pdauth.errors import LockTimeout
+from pdauth.locking import FileLock, exclusively
+
+
+def test_the_lock_file_is_owner_only_whatever_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0)
+    try:
+        with exclusively(tmp_path / "p.lock", 1, "the lock"):
+            pass
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "p.lock").stat().st_mode) == 0o600
+
+
+def test_exclusive_excludes_everyone_and_leaving_the_block_releases(tmp_path: Path) -> None:
+    path = tmp_path / "p.lock"
+    with exclusively(path, 1, "the lock"), FileLock(path, 1, "the lock") as other:
+        assert not other.acquire(wait=False)
+        assert not other.acquire(shared=True, wait=False)
+    with FileLock(path, 1, "the lock") as other:
+        assert other.acquire(wait=False)
+
+
+def test_shared_holders_coexist_and_keep_an_exclusive_out(tmp_path: Path) -> None:
+    path = tmp_path / "p.lock"
+    with FileLock(path, 1, "the lock") as a, FileLock(path, 0.1, "the lock") as b:
+        assert a.acquire(shared=True) and b.acquire(shared=True, wait=False)
+        with FileLock(path, 1, "the lock") as writer:
+            assert not writer.acquire(wait=False)
+        with pytest.raises(LockTimeout):
+            b.acquire()  # converting to exclusive must wait for a to let go
+
+
+def test_waiters_in_shared_mode_all_wake_when_the_holder_lets_go(tmp_path: Path) -> None:
+    path = tmp_path / "p.lock"
+    both_inside = threading.Barrier(3, timeout=5)
+
+    def waiter() -> None:
+        with FileLock(path, 5, "the lock") as lock:
+            lock.acquire(shared=True)
+            both_inside.wait()  # only passes if the two waiters hold the lock at the same time
+
+    with exclusively(path, 1, "the lock"):
+        threads = [threading.Thread(target=waiter) for _ in range(2)]
+        for t in threads:
+            t.start()
+        time.sleep(0.1)
+        assert not both_inside.n_waiting  # nobody got in while the exclusive holder was there
+    both_inside.wait()
+    for t in threads:
+        t.join(5)
+
+
+def test_timeout_is_a_one_line_error_with_the_next_step(tmp_path: Path) -> None:
+    path = tmp_path / "p.lock"
+    with exclusively(path, 1, "the lock"):
+        started = time.monotonic()
+        with pytest.raises(LockTimeout) as err, exclusively(path, 0.2, "the lock of profile 'work'"):
+            pass
+    assert time.monotonic() - started >= 0.2
+    assert err.value.one_line().startswith("Waited 0.2 s for the lock of profile 'work'. Another pdauth")
+
+
+def test_the_kernel_releases_the_lock_of_a_killed_holder(tmp_path: Path) -> None:
+    path = tmp_path / "p.lock"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from pdauth.locking import exclusively\n"
+            "with exclusively(Path(sys.argv[1]), 5, 'x'):\n    print('held', flush=True); time.sleep(60)",
+            str(path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        with FileLock(path, 1, "the lock") as lock:
+            assert not lock.acquire(wait=False)
+            holder.kill()
+            holder.wait(5)
+            assert lock.acquire(wait=True)
+    finally:
+        holder.kill()
