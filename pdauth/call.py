@@ -3,7 +3,8 @@
 Never prints. A 401 refreshes the token once through `sources.refresh(ctx, stale_token=...)` — the same
 path as `pdauth refresh`, under the per-profile lock — and repeats that request once; waiting and retrying
 (429, 5xx, dropped connections) is `retry.Retrier`'s job; HTTP errors become ApiHttpError with a hint.
-Everything goes over the Context's one session, so a paginated run reuses one keep-alive connection.
+Every request of one ApiCaller goes over its one `transport.Transport`, so a paginated run reuses one
+keep-alive connection.
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from pdauth import config as cfg
 from pdauth.api import bearer
-from pdauth.call_errors import http_error
 from pdauth.call_request import RequestSpec, target_url
 from pdauth.context import Context
 from pdauth.errors import AccessTokenRejected, ApiRequestFailed, ConfigError, RequestSpecError
@@ -26,14 +26,11 @@ from pdauth.redact import register_secret
 from pdauth.retry import Retrier, RetryPolicy
 from pdauth.sources import AccessToken, cached_token, current_token, refresh
 from pdauth.store import load_tokens
-
-if TYPE_CHECKING:
-    import requests
+from pdauth.transport import HttpRequest, HttpResponse, Transport, prepare
 
 log = logging.getLogger(__name__)
 
 REDACTED_TOKEN: Final = "***"
-_HTTP_VERSIONS: Final = {10: "HTTP/1.0", 11: "HTTP/1.1", 20: "HTTP/2"}
 
 
 @dataclass(frozen=True)
@@ -45,14 +42,9 @@ class ApiResponse:
     content: bytes
 
     @classmethod
-    def of(cls, response: requests.Response) -> ApiResponse:
-        version = _HTTP_VERSIONS.get(getattr(response.raw, "version", 11), "HTTP/1.1")
+    def of(cls, response: HttpResponse) -> ApiResponse:
         return cls(
-            response.status_code,
-            response.reason or "",
-            version,
-            tuple(response.headers.items()),
-            response.content,
+            response.status, response.reason, response.http_version, response.headers, response.content
         )
 
     @cached_property
@@ -79,12 +71,18 @@ class RequestPreview:
 
 
 class ApiCaller:
-    """One command's worth of API calls: one token (refreshed at most once per request), one session."""
+    """One command's worth of API calls: one token (refreshed at most once per request), one connection."""
 
-    def __init__(self, ctx: Context, policy: RetryPolicy | None = None) -> None:
+    def __init__(
+        self, ctx: Context, policy: RetryPolicy | None = None, transport: Transport | None = None
+    ) -> None:
         self.ctx = ctx
-        self.retrier = Retrier(ctx.session, policy or RetryPolicy())
+        self.transport = transport or Transport()
+        self.retrier = Retrier(self.transport, policy or RetryPolicy())
         self._access: AccessToken | None = None
+
+    def close(self) -> None:
+        self.transport.close()
 
     @property
     def access(self) -> AccessToken:
@@ -97,16 +95,18 @@ class ApiCaller:
         """The 2xx/3xx response to `spec`; ApiHttpError (carrying the response) for an HTTP error."""
         access = self.access
         response = self._send(spec, access)
-        if response.status_code == 401:
+        if response.status == 401:
             access = self._renew(access)
             response = self._send(spec, access)
-            if response.status_code == 401:
+            if response.status == 401:
                 raise AccessTokenRejected(
                     f"{_domain(access)} rejected the access token even right after a refresh (401)",
                     hint=f"Run `pdauth login{_profile_flag(self.ctx)}`",
                 )
         result = ApiResponse.of(response)
         if result.status >= 400:
+            from pdauth.call_errors import http_error
+
             raise http_error(
                 spec.method,
                 spec.path,
@@ -139,27 +139,22 @@ class ApiCaller:
             spec = spec.with_query(first_query(spec.query, paginate_limit))
         domain = self._access.api_domain if self._access else offline_api_domain(self.ctx)
         prepared = self._prepare(spec, domain or "https://<api_domain>", REDACTED_TOKEN)
-        return RequestPreview(
-            prepared.method or spec.method, prepared.url or "", tuple(prepared.headers.items()), spec.body
-        )
+        return RequestPreview(prepared.method, prepared.url, prepared.headers, prepared.body)
 
     # -- internals ---------------------------------------------------------------------------------
 
-    def _send(self, spec: RequestSpec, access: AccessToken) -> requests.Response:
+    def _send(self, spec: RequestSpec, access: AccessToken) -> HttpResponse:
         prepared = self._prepare(spec, _domain(access), access.token)
         return self.retrier.send(prepared, idempotent=spec.idempotent)
 
-    def _prepare(self, spec: RequestSpec, api_domain: str, token: str) -> requests.PreparedRequest:
-        import requests
-
-        headers = {"Accept": "application/json"}
+    def _prepare(self, spec: RequestSpec, api_domain: str, token: str) -> HttpRequest:
+        headers = [("Accept", "application/json")]
         if spec.body is not None:
-            headers["Content-Type"] = "application/json"
-        headers.update(dict(spec.headers))
-        headers.update(bearer(token))  # last: nothing on the command line replaces it
+            headers.append(("Content-Type", "application/json"))
+        headers += spec.headers
+        headers += bearer(token).items()  # last: nothing on the command line replaces it
         url = target_url(spec, api_domain)
-        request = requests.Request(spec.method, url, params=list(spec.query), headers=headers, data=spec.body)
-        return self.ctx.session.prepare_request(request)
+        return prepare(spec.method, url, spec.query, tuple(headers), spec.body)
 
     def _renew(self, access: AccessToken) -> AccessToken:
         if not access.refreshable:

@@ -1,4 +1,5 @@
-"""The `pdauth` entry point: `pdauth token` without the CLI framework, then the full CLI for the rest.
+"""The `pdauth` entry point: `pdauth token` (and plain `pdauth call`) without the CLI framework, then
+the full CLI for the rest.
 
 `pdauth token` runs inside shell loops and in bursts of parallel jobs, so it must not pay for typer, rich,
 requests or keyring's backend discovery (~250 ms together) when a stored token is valid, and processes
@@ -13,7 +14,12 @@ import sys
 
 
 def main() -> None:
-    code = fast_token(sys.argv[1:])
+    argv = sys.argv[1:]
+    code = fast_token(argv)
+    if code is None and "call" in argv:  # scripts paging through lists: see pdauth/call_fast.py
+        from pdauth.call_fast import fast_call
+
+        code = fast_call(argv)
     if code is not None:
         sys.exit(code)
     from pdauth.cli import main as cli_main

@@ -16,9 +16,10 @@ from urllib.parse import urlsplit
 
 from pdauth.api import TIMEOUT
 from pdauth.errors import ApiRequestFailed
+from pdauth.transport import TransportError
 
 if TYPE_CHECKING:
-    import requests
+    from pdauth.transport import HttpRequest, HttpResponse, Transport
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,9 @@ class RetryPolicy:
 
 def rate_limit_delay(headers: Mapping[str, str], now: float | None = None) -> float:
     """Seconds to wait after a 429: Retry-After (seconds or HTTP date) if present, else x-ratelimit-reset."""
-    for name in ("Retry-After", "x-ratelimit-reset"):
-        value = headers.get(name)
+    by_name = {key.lower(): value for key, value in headers.items()}  # header names ignore case
+    for name in ("retry-after", "x-ratelimit-reset"):
+        value = by_name.get(name)
         if value is None:
             continue
         seconds = _seconds(value.strip(), time.time() if now is None else now)
@@ -76,35 +78,31 @@ def _seconds(value: str, now: float) -> float | None:
 
 
 class Retrier:
-    """Sends prepared requests over one session; remembers how much of the wait budget is spent."""
+    """Sends prepared requests over one transport; remembers how much of the wait budget is spent."""
 
-    def __init__(self, session: requests.Session, policy: RetryPolicy) -> None:
-        self.session = session
+    def __init__(self, transport: Transport, policy: RetryPolicy) -> None:
+        self.transport = transport
         self.policy = policy
         self.waited = 0.0
 
-    def send(self, prepared: requests.PreparedRequest, *, idempotent: bool) -> requests.Response:
+    def send(self, prepared: HttpRequest, *, idempotent: bool) -> HttpResponse:
         """The final response (a 429 or 5xx ends up here once the budget or the retries run out).
 
-        Raises ApiRequestFailed when the connection fails for good.
+        Raises ApiRequestFailed when the connection fails for good. Redirects are never followed (the
+        transport does not): the token must never travel on to wherever one points.
         """
-        import requests
-
         attempt = 0
         while True:
             try:
-                # Redirects are not followed: the token must never travel on to wherever one points.
-                response = self.session.send(
-                    prepared.copy(), timeout=self.policy.timeout, allow_redirects=False
-                )
-            except requests.RequestException as exc:
-                if self._retry(idempotent, attempt, f"Connection failed ({type(exc).__name__}): retrying in"):
+                response = self.transport.send(prepared, self.policy.timeout)
+            except TransportError as exc:
+                if self._retry(idempotent, attempt, f"Connection failed ({exc.kind}): retrying in"):
                     attempt += 1
                     continue
                 raise self._connection_error(prepared, exc, idempotent) from None
-            status = response.status_code
+            status = response.status
             if status == 429:  # nothing was done: safe to repeat for every method, once the window resets
-                if self._wait(rate_limit_delay(response.headers), "Rate limited by Pipedrive: waiting"):
+                if self._wait(rate_limit_delay(dict(response.headers)), "Rate limited by Pipedrive: waiting"):
                     continue
                 return response
             if status >= 500 and self._retry(idempotent, attempt, f"HTTP {status}: retrying in"):
@@ -128,16 +126,16 @@ class Retrier:
         return True
 
     def _connection_error(
-        self, prepared: requests.PreparedRequest, exc: Exception, idempotent: bool
+        self, prepared: HttpRequest, exc: TransportError, idempotent: bool
     ) -> ApiRequestFailed:
-        host = urlsplit(prepared.url or "").netloc
-        what = f"{prepared.method} {urlsplit(prepared.url or '').path}"
+        host = urlsplit(prepared.url).netloc
+        what = f"{prepared.method} {urlsplit(prepared.url).path}"
         if idempotent:
             return ApiRequestFailed(
-                f"Could not reach {host} for {what} ({type(exc).__name__})",
+                f"Could not reach {host} for {what} ({exc.kind})",
                 hint="Check the network (and PIPEDRIVE_API_DOMAIN, if set), then try again",
             )
         return ApiRequestFailed(
-            f"The connection to {host} failed during {what} ({type(exc).__name__})",
+            f"The connection to {host} failed during {what} ({exc.kind})",
             hint="It was not repeated, as it may have taken effect: check before sending it again",
         )

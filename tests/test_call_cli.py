@@ -180,3 +180,25 @@ def test_env_token_sources(pd: CLI, emulator: Any, tmp_path: Path) -> None:
     r = pd("call", "/v1/users/me", PIPEDRIVE_ACCESS_TOKEN=tokens["access_token"])
     assert r.returncode == 2 and "PIPEDRIVE_API_DOMAIN" in r.stderr
     assert not (tmp_path / "keyring.json").exists()
+
+
+@pytest.mark.emulator(deals=200)
+@pytest.mark.parametrize("fast", [False, True], ids=["full-cli", "fast-path"])
+def test_a_reader_that_leaves_stops_the_paging_with_141(pd: CLI, emulator: Any, fast: bool) -> None:
+    import sys
+
+    from tests.test_call_fast import FAST
+
+    start = [sys.executable, "-c", FAST] if fast else [sys.executable, "-m", "pdauth"]
+    proc = subprocess.Popen(
+        [*start, "call", "/v1/deals", "--paginate", "--limit-per-page", "1"],
+        env=pd.env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stdout.read(10).startswith(b'[{"id":1,')
+    proc.stdout.close()  # like `| head -c 10`
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 141 and b"Traceback" not in stderr, stderr
+    assert emulator.stats()["api_requests"] < 200  # it stopped fetching pages

@@ -1,10 +1,8 @@
-"""The offline parts of `pdauth call`: building the request, pagination rules, waits, scopes, output."""
+"""The offline parts of `pdauth call`: building the request, pagination rules, waits, scopes."""
 
 from __future__ import annotations
 
-import io
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -259,49 +257,3 @@ def test_backoff_grows_is_capped_and_jittered() -> None:
 )
 def test_required_scopes(method: str, path: str, scopes: tuple[str, ...]) -> None:
     assert required_scopes(method, path) == scopes
-
-
-# -- output ----------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("pages", "jsonl", "expected"),
-    [
-        ([], False, "[]\n"),
-        ([[]], False, "[]\n"),
-        ([[{"a": 1}], [], [{"b": "é"}, 2]], False, '[{"a":1},{"b":"é"},2]\n'),
-        ([[{"a": 1}], [{"b": [1, 2]}]], True, '{"a":1}\n{"b":[1,2]}\n'),
-        ([[]], True, ""),
-    ],
-)
-def test_streamed_items_are_exact_compact_json(
-    capsysbinary: pytest.CaptureFixture[bytes], pages: list[Any], jsonl: bool, expected: str
-) -> None:
-    from pdauth.cli.call_command import Output
-
-    out = Output(pretty=False)
-    for page in pages:
-        out.items(page, jsonl=jsonl)
-    out.end(jsonl=jsonl)
-    assert capsysbinary.readouterr().out.decode() == expected
-
-
-def test_pretty_array_on_a_terminal_is_the_same_json(monkeypatch: pytest.MonkeyPatch) -> None:
-    from rich.console import Console
-
-    from pdauth.cli import ui
-    from pdauth.cli.call_command import Output
-
-    screen = io.StringIO()
-    monkeypatch.setattr(
-        ui, "out", lambda: Console(file=screen, force_terminal=True, color_system="standard", soft_wrap=True)
-    )
-    out = Output(pretty=True)
-    out.items([{"id": 1, "tags": ["x"]}], jsonl=False)
-    out.items([{"id": 2}], jsonl=False)
-    out.end(jsonl=False)
-    text = screen.getvalue()
-    assert "\x1b[" in text  # coloured
-    plain = re.sub(r"\x1b\[[0-9;]*m", "", text)
-    assert json.loads(plain) == [{"id": 1, "tags": ["x"]}, {"id": 2}]
-    assert plain.startswith('[\n  {\n    "id": 1,')

@@ -12,7 +12,6 @@ import pytest
 import requests
 
 from pdauth import flows
-from pdauth.api import new_session
 from pdauth.call import ApiCaller
 from pdauth.call_request import build_spec
 from pdauth.context import Context, Deps
@@ -60,21 +59,13 @@ def call_keyring() -> MemoryKeyring:
 
 @pytest.fixture
 def call_ctx(client_env: dict[str, str], call_keyring: MemoryKeyring) -> MakeCtx:
-    """Makes Contexts on the emulator, sharing one in-memory keyring; `env=` adds variables, `hooks=`
-    adds requests response hooks to the (fresh) session."""
+    """Makes Contexts on the emulator, sharing one in-memory keyring; `env=` adds variables."""
 
     def make(**overrides: Any) -> Context:
         env = {**client_env, **overrides.pop("env", {})}
-        hooks = overrides.pop("hooks", [])
-
-        def session() -> requests.Session:
-            s = new_session()
-            s.hooks["response"].extend(hooks)
-            return s
-
         overrides.setdefault("open_browser", browser)
         overrides.setdefault("keyring_backend", call_keyring)
-        return Context(Deps(env=env, session_factory=session, **overrides))
+        return Context(Deps(env=env, **overrides))
 
     return make
 
