@@ -58,6 +58,26 @@ def alternate(a: list[str], b: list[str], env: dict[str, str]) -> tuple[float, f
     return statistics.median(ta), statistics.median(tb)
 
 
+MINIMAL_READER = f"""
+import fcntl, json, os, subprocess, sys
+lock = os.open(os.path.join(os.environ["PDAUTH_CONFIG_DIR"], "locks", "{PROFILE}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(lock, fcntl.LOCK_SH)
+found = subprocess.run(["secret-tool", "lookup", "service", "pdauth", "username", "{PROFILE}"], capture_output=True)
+sys.stdout.write(json.loads(found.stdout)["access_token"] + "\\n")
+"""
+
+
+def crowd(cmd: list[str], env: dict[str, str], n: int = 32) -> tuple[float, set[bytes]]:
+    """Wall seconds for `n` copies of `cmd` started together, and the set of what they printed."""
+    start = time.perf_counter()
+    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE) for _ in range(n)]
+    outs = {p.communicate()[0] for p in procs}
+    wall = time.perf_counter() - start
+    if any(p.returncode for p in procs):
+        raise SystemExit(f"bench: {' '.join(cmd[:3])} failed in a crowd")
+    return wall, outs
+
+
 def set_expired(env: dict[str, str]) -> None:
     """What time passing does: the stored set and the config file's note of its expiry both say expired."""
     code = (
@@ -181,24 +201,26 @@ def main() -> int:
 
         # P4 runs on the same store as P1: the real Secret Service when there is one.
         grants: list[int] = []
+        floor = None
         if wanted("P4"):
-            singles, crowds, grants = [], [], []
+            singles, crowds, grants, floors = [], [], [], []
+            with_floor = real_keyring and shutil.which("secret-tool") is not None
             for _ in range(RUNS):
                 set_expired(env)
                 singles.append(timed([PDAUTH, "token"], env)[0])
                 set_expired(env)
                 g0 = stats(url)["grants"]["refresh_token"]  # type: ignore[index]
-                start = time.perf_counter()
-                procs = [
-                    subprocess.Popen([PDAUTH, "token"], env=env, stdout=subprocess.PIPE) for _ in range(32)
-                ]
-                outs = {p.communicate()[0] for p in procs}
-                crowds.append(time.perf_counter() - start)
+                wall, outs = crowd([PDAUTH, "token"], env)
+                crowds.append(wall)
                 grants.append(stats(url)["grants"]["refresh_token"] - g0)  # type: ignore[index,operator]
-                if len(outs) != 1 or any(p.returncode for p in procs):
+                if len(outs) != 1:
                     raise SystemExit("bench: the 32 token processes did not all print the same token")
                 if grants[-1] != 1:
                     raise SystemExit(f"bench: a crowd of 32 made {grants[-1]} refresh grants, not exactly 1")
+                if with_floor:
+                    # What no Python implementation goes below: 32 processes that each only take the
+                    # lock, read the entry with secret-tool and print it (no refresh, no checks).
+                    floors.append(crowd([sys.executable, "-c", MINIMAL_READER], env)[0])
             rows.append(
                 (
                     "P4 32 tokens on expiry / one (s)",
@@ -207,6 +229,8 @@ def main() -> int:
                     3.0,
                 )
             )
+            if floors:
+                floor = statistics.median(floors) / statistics.median(singles)
 
         print(
             f"pdauth bench — Python {platform.python_version()}, {os.cpu_count()} CPUs, store: "
@@ -228,6 +252,11 @@ def main() -> int:
             )
         print(f"P2 TCP connections opened by one pdauth call: {per_run:g}")
         print(f"P4 refresh grants per crowd of 32: {grants}")
+        if floor is not None:
+            print(
+                f"P4 floor: 32 minimal Python readers (flock + secret-tool + json, no refresh) / one refresh: "
+                f"{floor:.2f}"
+            )
         return 1 if failed else 0
     finally:
         emulator.terminate()
