@@ -97,3 +97,27 @@ def test_the_kernel_releases_the_lock_of_a_killed_holder(tmp_path: Path) -> None
             assert lock.acquire(wait=True)
     finally:
         holder.kill()
+
+
+def test_two_shared_holders_converting_to_exclusive_do_not_deadlock(tmp_path: Path) -> None:
+    """After a failed refresh every waiter holds the lock shared and asks for it exclusively: one after
+    the other, each must get it (none may wait for a shared lock that is itself waiting)."""
+    path = tmp_path / "p.lock"
+    both_shared = threading.Barrier(2, timeout=5)
+    got: list[float] = []
+
+    def waiter() -> None:
+        with FileLock(path, 5, "the lock") as lock:
+            lock.acquire(shared=True)
+            both_shared.wait()
+            lock.acquire()
+            got.append(time.monotonic())
+            time.sleep(0.05)
+
+    threads = [threading.Thread(target=waiter) for _ in range(2)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len(got) == 2 and max(got) - started < 2
