@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -147,7 +147,8 @@ def check_keyring_backend(ctx: Context) -> Check:
     name, usable = run_guarded(facts, env=ctx.env, key="doctor:backend", label="backend discovery")
     unused = "" if uses_keyring else " (not used: this profile uses the file store)"
     if usable:
-        return Check("keyring backend", True, f"{name} ({origin}){unused}", None, uses_keyring)
+        detail = f"{name} ({origin}){unused}{fast_reader_note(name, ctx.env)}"
+        return Check("keyring backend", True, detail, None, uses_keyring)
     from pdauth.errors import KeyringUnavailable
 
     return Check(
@@ -157,6 +158,18 @@ def check_keyring_backend(ctx: Context) -> Check:
         KeyringUnavailable.hint,
         uses_keyring,
     )
+
+
+def fast_reader_note(backend_name: str, env: Mapping[str, str]) -> str:
+    """How `pdauth token` reads a Secret Service entry here (see pdauth/secret_service.py)."""
+    from pdauth.secret_service import find_secret_tool
+    from pdauth.store import SECRET_SERVICE_BACKEND
+
+    if backend_name != SECRET_SERVICE_BACKEND:
+        return ""
+    if find_secret_tool(env):
+        return "; `pdauth token` reads it with secret-tool"
+    return "; install secret-tool (libsecret-tools) for a faster `pdauth token`"
 
 
 def check_browser(ctx: Context) -> Check:

@@ -263,3 +263,17 @@ def test_cli_doctor_passes_then_fails(cli: CLI, redirect_uri: str) -> None:
 def test_cli_doctor_never_prompts(cli: CLI) -> None:
     r = cli("doctor", PDAUTH_STORE="file", input="")
     assert r.returncode == 0 and "PDAUTH_PASSPHRASE" in r.stdout
+
+
+def test_the_keyring_check_says_how_token_reads_a_secret_service_entry(tmp_path: Path) -> None:
+    from pdauth.store import SECRET_SERVICE_BACKEND
+
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    assert "install secret-tool" in doctor.fast_reader_note(SECRET_SERVICE_BACKEND, {"PATH": str(tools)})
+    (tools / "secret-tool").write_text("#!/bin/sh\n")
+    (tools / "secret-tool").chmod(0o755)
+    assert "reads it with secret-tool" in doctor.fast_reader_note(
+        SECRET_SERVICE_BACKEND, {"PATH": str(tools)}
+    )
+    assert doctor.fast_reader_note("keyring.backends.macOS.Keyring", {"PATH": str(tools)}) == ""
