@@ -104,6 +104,7 @@ def test_a_login_that_fails_after_the_callback_still_shows_the_browser_its_page(
 
     emulator.inject_fault(endpoint="api", status=403, count=5)
     pages: list[str] = []
+    page_at: list[float] = []
 
     def slow_browser(url: str) -> bool:
         def run() -> None:
@@ -112,15 +113,19 @@ def test_a_login_that_fails_after_the_callback_still_shows_the_browser_its_page(
             time.sleep(1.0)  # the tab is slow: login has failed and wants to exit by now
             base = consent.headers["Location"].split("/callback")[0]
             pages.append(requests.get(base + callback.headers["Location"], timeout=30).text)
+            page_at.append(time.monotonic())
 
-        threading.Thread(target=run, daemon=True).start()
+        tabs.append(threading.Thread(target=run, daemon=True))
+        tabs[-1].start()
         return True
 
-    started = time.monotonic()
+    tabs: list[threading.Thread] = []
     with pytest.raises(Exception, match="403"):
         do_login(make_ctx, open_browser=slow_browser)
+    returned = time.monotonic()
+    tabs[0].join(10)  # the page is out; the tab may still be reading it
     assert len(pages) == 1 and "Login failed" in pages[0] and "see your terminal" in pages[0]
-    assert time.monotonic() - started < 5  # it waited for the page, not for the whole linger
+    assert returned - page_at[0] < 2.5  # it waited for the page to go out, not for the whole linger (5 s)
     assert ("pdauth", "default") not in keyring.entries
 
 
