@@ -134,6 +134,18 @@ class CallbackInbox:
         return self._outcome
 
 
+def is_loopback_host(header: str | None) -> bool:
+    """Whether a Host header names a loopback address (any port)."""
+    if not header:
+        return False
+    host = header.strip().lower()
+    if host.startswith("["):  # [::1]:port
+        host = host[1 : host.find("]")] if "]" in host else ""
+    elif host.count(":") == 1:
+        host = host.partition(":")[0]
+    return host in LOOPBACK_HOSTS
+
+
 def _error_text(value: str, limit: int = 200) -> str:
     """An `error` value safe to show on a terminal: RFC 6749 allows only printable ASCII there, and anyone
     can send one (no `state` needed), so escape sequences and other characters become '?', and it is cut."""
@@ -161,6 +173,14 @@ class _Handler(BaseHTTPRequestHandler):
     default_request_version = "HTTP/1.0"
 
     def do_GET(self) -> None:
+        if not is_loopback_host(self.headers.get("Host")):
+            # DNS rebinding: a web page whose own name now resolves to 127.0.0.1 could otherwise talk
+            # to this listener from the browser. Browsers always send Host; the port is not checked
+            # (an SSH tunnel may forward another local port here).
+            self._send(
+                400, page("Not accepted", "This address answers only to 127.0.0.1 or localhost.", False)
+            )
+            return
         parts = urlsplit(self.path)
         inbox = self.server.inbox
         if parts.path == self.server.callback_path:

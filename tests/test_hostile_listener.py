@@ -84,6 +84,13 @@ def battery(state: str) -> list[tuple[str, bytes, set[int | None]]]:
     ]:
         cases.append((name, get(f"/callback?{query}"), {400}))
     cases += [
+        # DNS rebinding: a page under its own name, with a state it cannot know (here: it does)
+        (
+            "rebound Host, right state",
+            f"GET /callback?{good} HTTP/1.1\r\nHost: evil.example\r\n\r\n".encode(),
+            {400},
+        ),
+        ("no Host, right state", f"GET /callback?{good} HTTP/1.1\r\n\r\n".encode(), {400}),
         ("query over 64 KiB", get("/callback?" + "a" * 70000), {414}),
         ("101 headers", f"GET /callback?{good} HTTP/1.1\r\n".encode() + b"X-A: b\r\n" * 101 + b"\r\n", {431}),
         (

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from pdauth.errors import CallbackTimeout, ConfigError, PortInUse
-from pdauth.loopback import COMPLETE_PATH, CallbackInbox, CallbackListener, RedirectTarget
+from pdauth.loopback import COMPLETE_PATH, CallbackInbox, CallbackListener, RedirectTarget, is_loopback_host
 from tests.conftest import free_port
 
 STATE = "s" * 43
@@ -130,3 +130,24 @@ def test_first_good_callback_wins_under_a_race(listener: CallbackListener) -> No
         t.join()
     first = listener.inbox.wait(1).code
     assert first in codes and listener.inbox.wait(1).code == first
+
+
+@pytest.mark.parametrize(
+    ("host", "accepted"),
+    [
+        ("127.0.0.1:8080", True),
+        ("127.0.0.1", True),
+        ("LOCALHOST:1", True),
+        ("[::1]:9", True),
+        (None, False),
+        ("", False),
+        ("evil.example", False),
+        ("evil.example:8080", False),
+        ("127.0.0.1.evil.example:80", False),
+        ("localhost.evil.example", False),
+        ("[::2]:1", False),
+        ("10.0.0.1:80", False),
+    ],
+)
+def test_only_loopback_names_are_answered(host: str | None, accepted: bool) -> None:
+    assert is_loopback_host(host) is accepted
