@@ -61,7 +61,6 @@ class PasteReader:
         self._inbox = inbox
         self._prompt = prompt
         self._rejected = rejected
-        self.accepted = False  # True when a pasted address (not the listener) delivered the result
         self._thread = threading.Thread(target=self._run, name="pdauth-paste", daemon=True)
 
     def start(self) -> PasteReader:
@@ -90,7 +89,6 @@ class PasteReader:
             return False
         status, text = self._inbox.offer(query)
         if status in (200, 302):  # 302: a code was accepted; 200: an error (denied) ends the login
-            self.accepted = True
             return True
         self._rejected(text)
         return False
