@@ -15,7 +15,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,17 +22,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from emulator_process import running_emulator  # scripts/ is on sys.path: this file runs as a script
+
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PDAUTH = str(BIN / "pdauth")
 PROFILE = "pdauth-bench"
 RUNS = 11
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
@@ -106,7 +101,6 @@ def main() -> int:
     # PYTHONDONTWRITEBYTECODE, set on some machines, stops Python caching it): compile it, as pip would.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "pdauth")], check=True)
     work = Path(tempfile.mkdtemp(prefix="pdauth-bench-"))
-    redirect = f"http://127.0.0.1:{free_port()}/callback"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PDAUTH_", "PIPEDRIVE_"))}
     if not real_keyring:  # a stand-in keyring so P2-P4 still run; P1 is then not measured
         env.update(
@@ -114,153 +108,134 @@ def main() -> int:
             PDAUTH_TEST_KEYRING_FILE=str(work / "keyring.json"),
             PYTHONPATH=str(REPO),
         )
-    emulator = subprocess.Popen(
-        [
-            PDAUTH,
-            "emulator",
-            "--port",
-            "0",
-            "--quiet",
-            "--auto-approve",
-            "--redirect-uri",
-            redirect,
-            "--deals",
-            "25000",
-            "--burst-limit",
-            "1000000",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    options = ("--auto-approve", "--deals", "25000", "--burst-limit", "1000000")
     try:
-        assert emulator.stdout is not None
-        url = emulator.stdout.readline().strip().partition("=")[2]
-        env.update(
-            PDAUTH_CONFIG_DIR=str(work / "config"),
-            PDAUTH_OAUTH_URL=url,
-            PDAUTH_REDIRECT_URI=redirect,
-            PDAUTH_PROFILE=PROFILE,
-            BROWSER=str(REPO / "scripts" / "fake_browser.py"),
-        )
-        login_env = {
-            **env,
-            "PIPEDRIVE_CLIENT_ID": "demo-client-id",
-            "PIPEDRIVE_CLIENT_SECRET": "demo-client-secret",
-        }
-        subprocess.run([PDAUTH, "login"], env=login_env, check=True, capture_output=True)
-        rows = []
-
-        # P1
-        if not wanted("P1"):
-            pass
-        elif real_keyring:
-            naive = [
-                sys.executable,
-                "-c",
-                f"import keyring; print(keyring.get_password('pdauth', {PROFILE!r}))",
-            ]
-            mine, base = alternate([PDAUTH, "token"], naive, env)
-            rows.append(("P1 token, valid (s)", mine, base, 0.9))
-        else:
-            rows.append(("P1 token, valid (s)", None, None, 0.9))
-
-        # P2 and P3
-        fetch = (
-            "import requests, sys\n"
-            "s = requests.Session(); h = {'Authorization': 'Bearer ' + sys.argv[1]}; start = 0\n"
-            "for _ in range(int(sys.argv[3])):\n"
-            "    d = s.get(sys.argv[2] + '/api/v1/deals', params={'start': start, 'limit': 500}, headers=h).json()\n"
-            "    sys.stdout.write(str(len(d['data'])))\n"
-            "    p = d['additional_data']['pagination']\n"
-            "    if not p.get('more_items_in_collection'): break\n"
-            "    start = p['next_start']\n"
-        )
-        token = subprocess.run(
-            [PDAUTH, "token"], env=env, check=True, capture_output=True, text=True
-        ).stdout.strip()
-        per_run = 0.0
-        call = [PDAUTH, "call", "/api/v1/deals", "--paginate", "--limit-per-page", "500"]
-        base_cmd = [sys.executable, "-c", fetch, token, url, "50"]
-        if wanted("P2"):
-            mine, base = alternate(call, base_cmd, env)
-            rows.append(("P2 call --paginate 50x500 (s)", mine, base, 1.2))
-            # Each stats request opens a connection of its own: measure that, and take it off.
-            connections = lambda: int(stats(url)["connections"])  # type: ignore[call-overload]  # noqa: E731
-            c0 = connections()
-            own = connections() - c0
-            c1 = connections()
-            timed(call, env)
-            per_run = connections() - c1 - own
-        if wanted("P3"):
-            rss_50 = statistics.median(timed(call, env)[1] for _ in range(3))
-            # 5 pages: the same command over the last 2,500 of the same deals
-            call_5 = [*call, "-q", "start=22500"]
-            rss_5 = statistics.median(timed(call_5, env)[1] for _ in range(3))
-            rows.append(("P3 peak RSS 50 pages vs 5 (KiB)", rss_50, rss_5, 1.1))
-
-        # P4 runs on the same store as P1: the real Secret Service when there is one.
-        grants: list[int] = []
-        floor = None
-        if wanted("P4"):
-            singles, crowds, grants, floors = [], [], [], []
-            with_floor = real_keyring and shutil.which("secret-tool") is not None
-            for _ in range(RUNS):
-                set_expired(env)
-                singles.append(timed([PDAUTH, "token"], env)[0])
-                set_expired(env)
-                g0 = stats(url)["grants"]["refresh_token"]  # type: ignore[index]
-                wall, outs = crowd([PDAUTH, "token"], env)
-                crowds.append(wall)
-                grants.append(stats(url)["grants"]["refresh_token"] - g0)  # type: ignore[index,operator]
-                if len(outs) != 1:
-                    raise SystemExit("bench: the 32 token processes did not all print the same token")
-                if grants[-1] != 1:
-                    raise SystemExit(f"bench: a crowd of 32 made {grants[-1]} refresh grants, not exactly 1")
-                if with_floor:
-                    # What no Python implementation goes below: 32 processes that each only take the
-                    # lock, read the entry with secret-tool and print it (no refresh, no checks).
-                    floors.append(crowd([sys.executable, "-c", MINIMAL_READER], env)[0])
-            rows.append(
-                (
-                    "P4 32 tokens on expiry / one (s)",
-                    statistics.median(crowds),
-                    statistics.median(singles),
-                    3.0,
-                )
+        with running_emulator([PDAUTH], env, *options) as (url, redirect):
+            env.update(
+                PDAUTH_CONFIG_DIR=str(work / "config"),
+                PDAUTH_OAUTH_URL=url,
+                PDAUTH_REDIRECT_URI=redirect,
+                PDAUTH_PROFILE=PROFILE,
+                BROWSER=str(REPO / "scripts" / "fake_browser.py"),
             )
-            if floors:
-                floor = statistics.median(floors) / statistics.median(singles)
+            login_env = {
+                **env,
+                "PIPEDRIVE_CLIENT_ID": "demo-client-id",
+                "PIPEDRIVE_CLIENT_SECRET": "demo-client-secret",
+            }
+            subprocess.run([PDAUTH, "login"], env=login_env, check=True, capture_output=True)
+            rows = []
 
-        print(
-            f"pdauth bench — Python {platform.python_version()}, {os.cpu_count()} CPUs, store: "
-            f"{'Secret Service (gnome-keyring)' if real_keyring else 'test file keyring (no Secret Service)'}"
-        )
-        print(f"{'metric':36} {'pdauth':>10} {'baseline':>10} {'ratio':>7} {'target':>7}  result")
-        failed = False
-        for name, mine_v, base_v, target in rows:
-            if mine_v is None or base_v is None:
+            # P1
+            if not wanted("P1"):
+                pass
+            elif real_keyring:
+                naive = [
+                    sys.executable,
+                    "-c",
+                    f"import keyring; print(keyring.get_password('pdauth', {PROFILE!r}))",
+                ]
+                mine, base = alternate([PDAUTH, "token"], naive, env)
+                rows.append(("P1 token, valid (s)", mine, base, 0.9))
+            else:
+                rows.append(("P1 token, valid (s)", None, None, 0.9))
+
+            # P2 and P3
+            fetch = (
+                "import requests, sys\n"
+                "s = requests.Session(); h = {'Authorization': 'Bearer ' + sys.argv[1]}; start = 0\n"
+                "for _ in range(int(sys.argv[3])):\n"
+                "    d = s.get(sys.argv[2] + '/api/v1/deals', params={'start': start, 'limit': 500}, headers=h).json()\n"
+                "    sys.stdout.write(str(len(d['data'])))\n"
+                "    p = d['additional_data']['pagination']\n"
+                "    if not p.get('more_items_in_collection'): break\n"
+                "    start = p['next_start']\n"
+            )
+            token = subprocess.run(
+                [PDAUTH, "token"], env=env, check=True, capture_output=True, text=True
+            ).stdout.strip()
+            per_run = 0.0
+            call = [PDAUTH, "call", "/api/v1/deals", "--paginate", "--limit-per-page", "500"]
+            base_cmd = [sys.executable, "-c", fetch, token, url, "50"]
+            if wanted("P2"):
+                mine, base = alternate(call, base_cmd, env)
+                rows.append(("P2 call --paginate 50x500 (s)", mine, base, 1.2))
+                # Each stats request opens a connection of its own: measure that, and take it off.
+                connections = lambda: int(stats(url)["connections"])  # type: ignore[call-overload]  # noqa: E731
+                c0 = connections()
+                own = connections() - c0
+                c1 = connections()
+                timed(call, env)
+                per_run = connections() - c1 - own
+            if wanted("P3"):
+                rss_50 = statistics.median(timed(call, env)[1] for _ in range(3))
+                # 5 pages: the same command over the last 2,500 of the same deals
+                call_5 = [*call, "-q", "start=22500"]
+                rss_5 = statistics.median(timed(call_5, env)[1] for _ in range(3))
+                rows.append(("P3 peak RSS 50 pages vs 5 (KiB)", rss_50, rss_5, 1.1))
+
+            # P4 runs on the same store as P1: the real Secret Service when there is one.
+            grants: list[int] = []
+            floor = None
+            if wanted("P4"):
+                singles, crowds, grants, floors = [], [], [], []
+                with_floor = real_keyring and shutil.which("secret-tool") is not None
+                for _ in range(RUNS):
+                    set_expired(env)
+                    singles.append(timed([PDAUTH, "token"], env)[0])
+                    set_expired(env)
+                    g0 = stats(url)["grants"]["refresh_token"]  # type: ignore[index]
+                    wall, outs = crowd([PDAUTH, "token"], env)
+                    crowds.append(wall)
+                    grants.append(stats(url)["grants"]["refresh_token"] - g0)  # type: ignore[index,operator]
+                    if len(outs) != 1:
+                        raise SystemExit("bench: the 32 token processes did not all print the same token")
+                    if grants[-1] != 1:
+                        raise SystemExit(
+                            f"bench: a crowd of 32 made {grants[-1]} refresh grants, not exactly 1"
+                        )
+                    if with_floor:
+                        # What no Python implementation goes below: 32 processes that each only take the
+                        # lock, read the entry with secret-tool and print it (no refresh, no checks).
+                        floors.append(crowd([sys.executable, "-c", MINIMAL_READER], env)[0])
+                rows.append(
+                    (
+                        "P4 32 tokens on expiry / one (s)",
+                        statistics.median(crowds),
+                        statistics.median(singles),
+                        3.0,
+                    )
+                )
+                if floors:
+                    floor = statistics.median(floors) / statistics.median(singles)
+
+            print(
+                f"pdauth bench — Python {platform.python_version()}, {os.cpu_count()} CPUs, store: "
+                f"{'Secret Service (gnome-keyring)' if real_keyring else 'test file keyring (no Secret Service)'}"
+            )
+            print(f"{'metric':36} {'pdauth':>10} {'baseline':>10} {'ratio':>7} {'target':>7}  result")
+            failed = False
+            for name, mine_v, base_v, target in rows:
+                if mine_v is None or base_v is None:
+                    print(
+                        f"{name:36} {'-':>10} {'-':>10} {'-':>7} {'≤' + str(target):>7}  NOT MEASURED (no Secret Service)"
+                    )
+                    continue
+                ratio = mine_v / base_v
+                ok = ratio <= target
+                failed |= not ok
                 print(
-                    f"{name:36} {'-':>10} {'-':>10} {'-':>7} {'≤' + str(target):>7}  NOT MEASURED (no Secret Service)"
+                    f"{name:36} {mine_v:>10.3f} {base_v:>10.3f} {ratio:>7.2f} {'≤' + str(target):>7}  {'PASS' if ok else 'FAIL'}"
                 )
-                continue
-            ratio = mine_v / base_v
-            ok = ratio <= target
-            failed |= not ok
-            print(
-                f"{name:36} {mine_v:>10.3f} {base_v:>10.3f} {ratio:>7.2f} {'≤' + str(target):>7}  {'PASS' if ok else 'FAIL'}"
-            )
-        print(f"P2 TCP connections opened by one pdauth call: {per_run:g}")
-        print(f"P4 refresh grants per crowd of 32: {grants}")
-        if floor is not None:
-            print(
-                f"P4 floor: 32 minimal Python readers (flock + secret-tool + json, no refresh) / one refresh: "
-                f"{floor:.2f}"
-            )
-        return 1 if failed else 0
+            print(f"P2 TCP connections opened by one pdauth call: {per_run:g}")
+            print(f"P4 refresh grants per crowd of 32: {grants}")
+            if floor is not None:
+                print(
+                    f"P4 floor: 32 minimal Python readers (flock + secret-tool + json, no refresh) / one refresh: "
+                    f"{floor:.2f}"
+                )
+            return 1 if failed else 0
     finally:
-        emulator.terminate()
-        emulator.wait(10)
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -11,21 +11,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from emulator_process import running_emulator  # scripts/ is on sys.path: this file runs as a script
+
 REPO = Path(__file__).resolve().parent.parent
 PDAUTH = [sys.executable, "-m", "pdauth"]
 PROFILE = "demo"  # never the user's `default`: with a real keyring the entry is shared with them
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def keyring_works(env: dict[str, str]) -> bool:
@@ -69,50 +64,43 @@ def _quote(text: str) -> str:
 
 def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="pdauth-demo-"))
-    redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("PDAUTH_", "PIPEDRIVE_"))}
-    emulator = subprocess.Popen(
-        [*PDAUTH, "emulator", "--port", "0", "--redirect-uri", redirect_uri, "--deals", "25", "--quiet"],
-        env=base_env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
     try:
-        assert emulator.stdout is not None
-        line = emulator.stdout.readline().strip()
-        if not line.startswith("PDAUTH_EMULATOR_URL="):
-            print(f"demo: the emulator did not start ({line!r})", file=sys.stderr)
-            return 1
-        url = line.partition("=")[2]
-        env = {
-            **base_env,
-            "PDAUTH_CONFIG_DIR": str(work / "config"),
-            "PDAUTH_OAUTH_URL": url,
-            "PDAUTH_REDIRECT_URI": redirect_uri,
-            "PDAUTH_PROFILE": PROFILE,
-            "PIPEDRIVE_CLIENT_ID": "demo-client-id",
-            "PIPEDRIVE_CLIENT_SECRET": "demo-client-secret",
-            "BROWSER": str(REPO / "scripts" / "fake_browser.py"),
-        }
-        if keyring_works(env):
-            store = "keyring"
-        else:
-            store = "file"
-            env["PDAUTH_PASSPHRASE"] = "demo passphrase (use a real one)"
-        print(f"pdauth demo: emulator at {url}, config in {work}, secrets in the {store} store")
+        with running_emulator(PDAUTH, base_env, "--deals", "25") as (url, redirect_uri):
+            env = {
+                **base_env,
+                "PDAUTH_CONFIG_DIR": str(work / "config"),
+                "PDAUTH_OAUTH_URL": url,
+                "PDAUTH_REDIRECT_URI": redirect_uri,
+                "PDAUTH_PROFILE": PROFILE,
+                "PIPEDRIVE_CLIENT_ID": "demo-client-id",
+                "PIPEDRIVE_CLIENT_SECRET": "demo-client-secret",
+                "BROWSER": str(REPO / "scripts" / "fake_browser.py"),
+            }
+            if keyring_works(env):
+                store = "keyring"
+            else:
+                store = "file"
+                env["PDAUTH_PASSPHRASE"] = "demo passphrase (use a real one)"
+            print(f"pdauth demo: emulator at {url}, config in {work}, secrets in the {store} store")
 
-        step("opens the (scripted) browser, approves, stores the tokens", ["login", "--store", store], env)
-        step("who the token belongs to", ["whoami"], env)
-        step("every profile; never a token", ["status"], env)
-        step("the token, for curl; cut for the demo", ["token"], env, pipe="cut -c1-12")
-        step("refresh now (normally automatic, 5 minutes before expiry)", ["refresh"], env)
-        step("an API call through the token", ["call", "/v1/deals", "-q", "limit=2"], env, pipe="head -c 300")
-        step("forget everything of this profile", ["logout"], env)
-        print("\n\033[32mdemo: every step passed\033[0m")
-        return 0
+            step(
+                "opens the (scripted) browser, approves, stores the tokens", ["login", "--store", store], env
+            )
+            step("who the token belongs to", ["whoami"], env)
+            step("every profile; never a token", ["status"], env)
+            step("the token, for curl; cut for the demo", ["token"], env, pipe="cut -c1-12")
+            step("refresh now (normally automatic, 5 minutes before expiry)", ["refresh"], env)
+            step(
+                "an API call through the token",
+                ["call", "/v1/deals", "-q", "limit=2"],
+                env,
+                pipe="head -c 300",
+            )
+            step("forget everything of this profile", ["logout"], env)
+            print("\n\033[32mdemo: every step passed\033[0m")
+            return 0
     finally:
-        emulator.terminate()
-        emulator.wait(10)
         shutil.rmtree(work, ignore_errors=True)
 
 

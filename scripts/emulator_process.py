@@ -1,0 +1,39 @@
+"""The embedded emulator as a child process, for `make demo` and `make bench` (standard library only).
+
+A free port for the login's redirect URI, `pdauth emulator` on a port of its own, its base URL read from
+the first line it prints, and a stop that always runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+from collections.abc import Iterator
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def running_emulator(pdauth: list[str], env: dict[str, str], *options: str) -> Iterator[tuple[str, str]]:
+    """(base URL, redirect URI) of `pdauth emulator --quiet [options]` while the block runs."""
+    redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
+    emulator = subprocess.Popen(
+        [*pdauth, "emulator", "--port", "0", "--quiet", "--redirect-uri", redirect_uri, *options],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert emulator.stdout is not None
+        line = emulator.stdout.readline().strip()
+        if not line.startswith("PDAUTH_EMULATOR_URL="):
+            raise SystemExit(f"the emulator did not start ({line!r})")
+        yield line.partition("=")[2], redirect_uri
+    finally:
+        emulator.terminate()
+        emulator.wait(10)
