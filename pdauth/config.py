@@ -15,38 +15,35 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Final
 
+from pdauth import locate
 from pdauth.errors import ConfigError
 
-DEFAULT_PROFILE: Final = "default"
+# Shared with the token fast path, which reads them before the core: see pdauth.locate.
+DEFAULT_PROFILE: Final = locate.DEFAULT_PROFILE
+ENV_PROFILE: Final = locate.ENV_PROFILE
+ENV_CONFIG_DIR: Final = locate.ENV_CONFIG_DIR
+ENV_ACCESS_TOKEN: Final = locate.ENV_ACCESS_TOKEN
+ENV_REFRESH_TOKEN: Final = locate.ENV_REFRESH_TOKEN
+CONFIG_FILE: Final = locate.CONFIG_FILE
+
 DEFAULT_OAUTH_URL: Final = "https://oauth.pipedrive.com"
 # A fixed port, because Pipedrive compares the one registered callback URL as an exact string.
 # 127.0.0.1, not localhost: localhost can resolve to ::1 first (RFC 8252 §8.3).
 DEFAULT_REDIRECT_URI: Final = "http://127.0.0.1:8976/callback"
 STORE_KINDS: Final = ("keyring", "file")
 
-ENV_PROFILE: Final = "PDAUTH_PROFILE"
-ENV_CONFIG_DIR: Final = "PDAUTH_CONFIG_DIR"
 ENV_OAUTH_URL: Final = "PDAUTH_OAUTH_URL"
 ENV_REDIRECT_URI: Final = "PDAUTH_REDIRECT_URI"
 ENV_STORE: Final = "PDAUTH_STORE"
 ENV_PASSPHRASE: Final = "PDAUTH_PASSPHRASE"
 ENV_CLIENT_ID: Final = "PIPEDRIVE_CLIENT_ID"
 ENV_CLIENT_SECRET: Final = "PIPEDRIVE_CLIENT_SECRET"
-ENV_ACCESS_TOKEN: Final = "PIPEDRIVE_ACCESS_TOKEN"
 ENV_API_DOMAIN: Final = "PIPEDRIVE_API_DOMAIN"
 ENV_TOKEN_EXPIRES_AT: Final = "PIPEDRIVE_TOKEN_EXPIRES_AT"
-ENV_REFRESH_TOKEN: Final = "PIPEDRIVE_REFRESH_TOKEN"
-
-CONFIG_FILE: Final = "config.json"
 
 
 def config_dir(env: Mapping[str, str]) -> Path:
-    explicit = env.get(ENV_CONFIG_DIR)
-    if explicit:
-        return Path(explicit)
-    import platformdirs  # only when the env var does not say; keeps tests and CI independent of it
-
-    return Path(platformdirs.user_config_dir("pdauth", appauthor=False))
+    return Path(locate.config_dir(env))
 
 
 @dataclass
@@ -109,7 +106,7 @@ class ConfigFile:
     def load(cls, directory: Path) -> ConfigFile:
         path = directory / CONFIG_FILE
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
+            raw = locate.read_config(directory)
         except FileNotFoundError:
             return cls(path=path)
         except (OSError, ValueError) as exc:
@@ -141,10 +138,7 @@ class ConfigFile:
         write_private(self.path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
-def ensure_private_dir(directory: Path) -> None:
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    # mkdir's mode is masked by umask and ignored for an existing dir: set it explicitly.
-    os.chmod(directory, 0o700)
+ensure_private_dir = locate.ensure_private_dir
 
 
 def write_private(path: Path, text: str | bytes) -> None:
@@ -184,12 +178,12 @@ class Settings:
 
     @property
     def lock_dir(self) -> Path:
-        return self.config_dir / "locks"
+        return self.config_dir / locate.LOCK_DIR
 
 
 def resolve_profile_name(option: str | None, env: Mapping[str, str], config: ConfigFile) -> str:
-    name = option or env.get(ENV_PROFILE) or config.default_profile or DEFAULT_PROFILE
-    if not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
+    name = locate.profile_name(option, env, config.default_profile)
+    if not locate.is_valid_profile_name(name):
         raise ConfigError(f"Invalid profile name {name!r}", hint="Use letters, digits, '-', '_' or '.'")
     return name
 

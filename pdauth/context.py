@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pdauth import config as cfg
+from pdauth import locate
 from pdauth.errors import MissingClientCredentials
 from pdauth.store import SecretStore, client_secret_key, open_store
 
@@ -52,7 +53,10 @@ class Deps:
     confirm: Callable[[str], bool] | None = None
     paste_input: LineSource | None = None  # where a pasted callback address is read (login)
     keyring_backend: Any = None  # tests inject an in-memory backend; None = resolve as keyring does
-    lock_timeout: float = 30.0
+    lock_timeout: float = locate.DEFAULT_LOCK_TIMEOUT
+    # The profile's lock, when the caller already holds it: `pdauth token` takes it before loading the
+    # core when it leads a refresh (pdauth.crowd), and the refresh must not then wait for itself.
+    profile_lock: FileLock | None = None
 
 
 class Context:
@@ -125,10 +129,12 @@ class Context:
         """The lock that serialises refreshes of one profile across processes (see pdauth.locking)."""
         from pdauth.locking import FileLock
 
-        lock_dir = self.settings.lock_dir
-        cfg.ensure_private_dir(lock_dir)
-        what = f"the lock of profile {self.profile_name!r}"
-        return FileLock(lock_dir / f"{self.profile_name}.lock", self.deps.lock_timeout, what)
+        path = locate.lock_path(self.config_dir, self.profile_name)
+        held = self.deps.profile_lock
+        if held is not None and os.fspath(held.path) == path:
+            return held
+        cfg.ensure_private_dir(self.settings.lock_dir)
+        return FileLock(path, self.deps.lock_timeout, f"the lock of profile {self.profile_name!r}")
 
     def update_profile(self, edit: Callable[[cfg.Profile], None]) -> None:
         with cfg.editing(self.config_dir) as config:

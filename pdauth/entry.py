@@ -12,6 +12,11 @@ from __future__ import annotations
 
 import sys
 
+TYPE_CHECKING = False  # not `from typing import ...`: see above
+if TYPE_CHECKING:
+    from pdauth.crowd import Turn
+    from pdauth.sources import AccessToken
+
 
 def main() -> None:
     argv = sys.argv[1:]
@@ -54,23 +59,38 @@ def fast_token(argv: list[str]) -> int | None:
     if parsed is None:
         return None
     profile, as_json = parsed
-    from pdauth.context import Context, Deps
-    from pdauth.errors import ExitCode, PdauthError
-    from pdauth.sources import current_token
+    import os
+
+    from pdauth.crowd import take_turn
     from pdauth.token_output import token_output
+
+    try:
+        # A crowd waiting for one refresh gets its token here, without loading the core (pdauth.crowd).
+        with take_turn(profile, os.environ) as turn:
+            access = turn.handed or _current_token(profile, turn)
+            sys.stdout.write(token_output(access, as_json))
+            sys.stdout.flush()
+    except KeyboardInterrupt:
+        from pdauth.errors import ExitCode
+
+        return int(ExitCode.INTERRUPTED)
+    except Exception as exc:
+        from pdauth.errors import PdauthError
+
+        if not isinstance(exc, PdauthError):
+            raise
+        sys.stderr.write(f"error: {exc.one_line()}\n")
+        return int(exc.exit_code)
+    return 0
+
+
+def _current_token(profile: str | None, turn: Turn) -> AccessToken:
+    from pdauth.context import Context, Deps
+    from pdauth.sources import current_token
 
     # The file store may need its passphrase: ask on the terminal, as the full CLI would.
     ask_secret = _ask_secret if sys.stdin.isatty() and sys.stderr.isatty() else None
-    try:
-        access = current_token(Context(Deps(profile=profile, ask_secret=ask_secret)))
-    except PdauthError as exc:
-        sys.stderr.write(f"error: {exc.one_line()}\n")
-        return int(exc.exit_code)
-    except KeyboardInterrupt:
-        return int(ExitCode.INTERRUPTED)
-    sys.stdout.write(token_output(access, as_json))
-    sys.stdout.flush()
-    return 0
+    return current_token(Context(Deps(profile=profile, ask_secret=ask_secret, profile_lock=turn.lock)))
 
 
 def _ask_secret(prompt: str) -> str:

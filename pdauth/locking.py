@@ -5,18 +5,21 @@ that wait for a 32nd's refresh would each pay that for a lock they hold for a mi
 also offers what the refresh needs and filelock does not: a *shared* mode, so that every waiter wakes
 when the refresher is done and re-reads the store in parallel instead of one at a time. Where there is
 no `fcntl` (Windows) filelock is used, and shared degrades to exclusive.
+
+Imports only what taking a lock needs: processes that wait for a refresh load this and little else
+(see pdauth.crowd).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
-from collections.abc import Iterator
-from pathlib import Path
-from types import TracebackType
 
-from pdauth.errors import LockTimeout
+TYPE_CHECKING = False  # not `from typing import TYPE_CHECKING`: typing costs a waiting process ~5 ms
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from pdauth.errors import LockTimeout
 
 try:
     import fcntl
@@ -36,7 +39,7 @@ class FileLock:
     exclusive): like flock itself, the change is not atomic, so re-read what the lock protects after it.
     """
 
-    def __init__(self, path: Path, timeout: float, what: str, hint: str | None = None):
+    def __init__(self, path: str | os.PathLike[str], timeout: float, what: str, hint: str | None = None):
         self.path = path
         self.timeout = timeout
         self.what = what  # "the lock of profile 'x'", for the timeout message
@@ -45,7 +48,7 @@ class FileLock:
         self._fallback: object | None = None
 
     def __enter__(self) -> FileLock:
-        if fcntl is not None:
+        if fcntl is not None and self._fd is None:  # entering a lock that is already open keeps it
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         return self
 
@@ -75,15 +78,20 @@ class FileLock:
                     return False
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise LockTimeout(f"Waited {self.timeout:g} s for {self.what}", hint=self.hint)
+                raise self.timeout_error()
             time.sleep(min(poll, remaining))
             poll = min(poll * 2, _MAX_POLL)
+
+    def timeout_error(self) -> LockTimeout:
+        from pdauth.errors import LockTimeout
+
+        return LockTimeout(f"Waited {self.timeout:g} s for {self.what}", hint=self.hint)
 
     def _acquire_fallback(self, wait: bool) -> bool:  # pragma: no cover - Windows
         import filelock
 
         if self._fallback is None:
-            self._fallback = filelock.FileLock(str(self.path), mode=0o600)
+            self._fallback = filelock.FileLock(os.fspath(self.path), mode=0o600)
         elif self._fallback.is_locked:  # type: ignore[attr-defined]
             return True  # shared is exclusive here: already held
         try:
@@ -91,13 +99,18 @@ class FileLock:
         except filelock.Timeout:
             if not wait:
                 return False
-            raise LockTimeout(f"Waited {self.timeout:g} s for {self.what}", hint=self.hint) from None
+            raise self.timeout_error() from None
         return True
 
 
-@contextlib.contextmanager
-def exclusively(path: Path, timeout: float, what: str, hint: str | None = None) -> Iterator[None]:
+class exclusively(FileLock):  # a class named like a function: it reads `with exclusively(path, ...):`
     """Hold the lock on `path` exclusively for the block."""
-    with FileLock(path, timeout, what, hint) as lock:
-        lock.acquire()
-        yield
+
+    def __enter__(self) -> FileLock:
+        super().__enter__()
+        try:
+            self.acquire()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self

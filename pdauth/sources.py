@@ -8,14 +8,20 @@ per-profile lock when less than five minutes remain.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from pdauth import config as cfg
+from pdauth import handoff
 from pdauth.context import Context
 from pdauth.errors import AuthRequired, NotLoggedIn, RefreshTokenInvalid
+from pdauth.locate import REFRESH_MARGIN_SECONDS
 from pdauth.store import load_tokens, save_tokens
-from pdauth.tokens import REFRESH_MARGIN_SECONDS, TokenSet
+from pdauth.tokens import TokenSet
+
+if TYPE_CHECKING:
+    from pdauth.locking import FileLock
 
 log = logging.getLogger(__name__)
 
@@ -121,8 +127,9 @@ def refresh_env(ctx: Context) -> TokenSet:
 def refresh_stored(ctx: Context, *, force: bool, stale_token: str | None = None) -> TokenSet:
     """Refresh the stored set under the profile lock, unless another process has just done it.
 
-    The first process to find the lock free refreshes; the others wait for it together (a shared lock)
-    and then re-read the store in parallel, so a crowd costs one refresh and a crowd of cheap reads.
+    The first process to find the lock free refreshes and hands the result to the processes waiting
+    for it (pdauth.handoff); any waiter that gets nothing that way waits for the lock, together with the
+    others (a shared lock), and reads the store. A crowd costs one refresh.
     """
 
     def done_meanwhile(tokens: TokenSet) -> bool:
@@ -131,37 +138,69 @@ def refresh_stored(ctx: Context, *, force: bool, stale_token: str | None = None)
         return not force and not tokens.expires_within(ctx.now())
 
     with ctx.profile_lock() as lock:
-        if not lock.acquire(wait=False):  # a refresh is in progress: wait it out alongside the others
-            lock.acquire(shared=True)
-            tokens = load_tokens(ctx.store, ctx.profile_name)
-            if tokens is not None and done_meanwhile(tokens):
-                log.debug("another process refreshed profile %s meanwhile", ctx.profile_name)
-                return tokens
+        if not lock.acquire(wait=False):  # someone is refreshing: take its result, or wait it out
+            # A forced refresh wants a new token, not the one being made.
+            offered = force and stale_token is None
+            done = _result_of_holder(ctx, lock, done_meanwhile, take_handoff=not offered)
+            if done is not None:
+                return done
             lock.acquire()  # it failed, or this is a forced refresh: take our turn
-        tokens = load_tokens(ctx.store, ctx.profile_name)  # the lock's holder may have just refreshed
-        if tokens is None:
-            raise not_logged_in(ctx)
-        if done_meanwhile(tokens):
-            log.debug("another process refreshed profile %s meanwhile", ctx.profile_name)
-            return tokens
-        if not tokens.refresh_token:
-            raise RefreshTokenInvalid(f"Profile {ctx.profile_name!r} has no refresh token")
-        from pdauth import oauth  # only the process that refreshes pays for requests
-
-        client = ctx.client_credentials()
+        with handoff.Offer(handoff.socket_path(lock.path)) as offer:  # opened first: waiters arrive now
+            tokens, refreshed = _refresh_under_lock(ctx, done_meanwhile)
+            delivered = offer.deliver(tokens.with_changes(refresh_token=None).to_json())
+        log.debug("handed the token of profile %s to %d waiting processes", ctx.profile_name, delivered)
+    if refreshed:
         try:
-            fresh = oauth.refresh(
-                ctx.session, ctx.settings.oauth_url, client, tokens.refresh_token, ctx.now()
-            )
-        except oauth.OAuthError as exc:
-            raise _refresh_failure(exc, hint=f"Run `pdauth login -p {ctx.profile_name}`") from None
-        # The token set is one entry: this single write is the commit point of the refresh.
-        save_tokens(ctx.store, ctx.profile_name, fresh)
+            ctx.update_profile(lambda p: remember_tokens(p, tokens))
+        except OSError as exc:  # metadata only; the tokens themselves are safely stored
+            log.debug("could not update the config file after a refresh: %s", exc)
+    return tokens
+
+
+def _result_of_holder(
+    ctx: Context, lock: FileLock, done_meanwhile: Callable[[TokenSet], bool], *, take_handoff: bool
+) -> TokenSet | None:
+    """What the lock's holder leaves: handed over, or read from the store once it lets go."""
+    if take_handoff:
+        handed = handoff.await_handoff(handoff.socket_path(lock.path), lock)
+        tokens = _parse_handed(handed) if handed else None
+        if tokens is not None and done_meanwhile(tokens):
+            return tokens
+    lock.acquire(shared=True)
+    tokens = load_tokens(ctx.store, ctx.profile_name)
+    if tokens is not None and done_meanwhile(tokens):
+        log.debug("another process refreshed profile %s meanwhile", ctx.profile_name)
+        return tokens
+    return None
+
+
+def _refresh_under_lock(ctx: Context, done_meanwhile: Callable[[TokenSet], bool]) -> tuple[TokenSet, bool]:
+    """The stored set, refreshed unless that was done meanwhile; and whether this call refreshed it."""
+    tokens = load_tokens(ctx.store, ctx.profile_name)  # the lock's last holder may have just refreshed
+    if tokens is None:
+        raise not_logged_in(ctx)
+    if done_meanwhile(tokens):
+        log.debug("another process refreshed profile %s meanwhile", ctx.profile_name)
+        return tokens, False
+    if not tokens.refresh_token:
+        raise RefreshTokenInvalid(f"Profile {ctx.profile_name!r} has no refresh token")
+    from pdauth import oauth  # only the process that refreshes pays for requests
+
+    client = ctx.client_credentials()
     try:
-        ctx.update_profile(lambda p: remember_tokens(p, fresh))
-    except OSError as exc:  # metadata only; the tokens themselves are safely stored
-        log.debug("could not update the config file after a refresh: %s", exc)
-    return fresh
+        fresh = oauth.refresh(ctx.session, ctx.settings.oauth_url, client, tokens.refresh_token, ctx.now())
+    except oauth.OAuthError as exc:
+        raise _refresh_failure(exc, hint=f"Run `pdauth login -p {ctx.profile_name}`") from None
+    # The token set is one entry: this single write is the commit point of the refresh.
+    save_tokens(ctx.store, ctx.profile_name, fresh)
+    return fresh, True
+
+
+def _parse_handed(text: str) -> TokenSet | None:
+    try:
+        return TokenSet.from_json(text)
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def remember_tokens(profile: cfg.Profile, tokens: TokenSet) -> None:

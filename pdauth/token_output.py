@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 
-from pdauth.sources import AccessToken
-from pdauth.tokens import iso_utc
+TYPE_CHECKING = False  # not `from typing import ...`: the token fast path imports this module
+if TYPE_CHECKING:
+    from pdauth.crowd import HandedToken
+    from pdauth.sources import AccessToken
 
 
-def token_output(access: AccessToken, as_json: bool) -> str:
+def token_output(access: AccessToken | HandedToken, as_json: bool) -> str:
     if not as_json:
         return access.token + "\n"
+    from pdauth.tokens import iso_utc
+
     return (
         json.dumps(
             {

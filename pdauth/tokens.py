@@ -11,10 +11,12 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from pdauth.locate import REFRESH_MARGIN_SECONDS
+
 # Pipedrive's refresh tokens die after 60 days without use; each use restarts the clock.
 REFRESH_TOKEN_IDLE_SECONDS: Final = 60 * 86400
-# Refresh when less than this remains, so a token handed to curl does not expire mid-request.
-REFRESH_MARGIN_SECONDS: Final = 300
+# Refresh when less than REFRESH_MARGIN_SECONDS remains, so a token handed to curl does not expire
+# mid-request (defined in pdauth.locate, which the token fast path reads before the core).
 
 
 class MalformedTokenResponse(ValueError):
