@@ -131,7 +131,7 @@ class Context:
 
         path = locate.lock_path(self.config_dir, self.profile_name)
         held = self.deps.profile_lock
-        if held is not None and os.fspath(held.path) == path:
+        if held is not None and held.is_on(path):
             return held
         cfg.ensure_private_dir(self.settings.lock_dir)
         return FileLock(path, self.deps.lock_timeout, f"the lock of profile {self.profile_name!r}")

@@ -82,6 +82,15 @@ class FileLock:
             time.sleep(min(poll, remaining))
             poll = min(poll * 2, _MAX_POLL)
 
+    def is_on(self, path: str | os.PathLike[str]) -> bool:
+        """Whether this lock is open on the file at `path` (the same file however the path is spelt)."""
+        if self._fd is None:
+            return os.fspath(path) == os.fspath(self.path)
+        try:
+            return os.path.samestat(os.fstat(self._fd), os.stat(path))
+        except OSError:
+            return False
+
     def timeout_error(self) -> LockTimeout:
         from pdauth.errors import LockTimeout
 

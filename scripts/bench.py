@@ -53,15 +53,6 @@ def alternate(a: list[str], b: list[str], env: dict[str, str]) -> tuple[float, f
     return statistics.median(ta), statistics.median(tb)
 
 
-MINIMAL_READER = f"""
-import fcntl, json, os, subprocess, sys
-lock = os.open(os.path.join(os.environ["PDAUTH_CONFIG_DIR"], "locks", "{PROFILE}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
-fcntl.flock(lock, fcntl.LOCK_SH)
-found = subprocess.run(["secret-tool", "lookup", "service", "pdauth", "username", "{PROFILE}"], capture_output=True)
-sys.stdout.write(json.loads(found.stdout)["access_token"] + "\\n")
-"""
-
-
 def crowd(cmd: list[str], env: dict[str, str], n: int = 32) -> tuple[float, set[bytes]]:
     """Wall seconds for `n` copies of `cmd` started together, and the set of what they printed."""
     start = time.perf_counter()
@@ -176,10 +167,8 @@ def main() -> int:
 
             # P4 runs on the same store as P1: the real Secret Service when there is one.
             grants: list[int] = []
-            floor = None
             if wanted("P4"):
-                singles, crowds, grants, floors = [], [], [], []
-                with_floor = real_keyring and shutil.which("secret-tool") is not None
+                singles, crowds, grants = [], [], []
                 for _ in range(RUNS):
                     set_expired(env)
                     singles.append(timed([PDAUTH, "token"], env)[0])
@@ -194,10 +183,6 @@ def main() -> int:
                         raise SystemExit(
                             f"bench: a crowd of 32 made {grants[-1]} refresh grants, not exactly 1"
                         )
-                    if with_floor:
-                        # What no Python implementation goes below: 32 processes that each only take the
-                        # lock, read the entry with secret-tool and print it (no refresh, no checks).
-                        floors.append(crowd([sys.executable, "-c", MINIMAL_READER], env)[0])
                 rows.append(
                     (
                         "P4 32 tokens on expiry / one (s)",
@@ -206,8 +191,6 @@ def main() -> int:
                         3.0,
                     )
                 )
-                if floors:
-                    floor = statistics.median(floors) / statistics.median(singles)
 
             print(
                 f"pdauth bench — Python {platform.python_version()}, {os.cpu_count()} CPUs, store: "
@@ -229,11 +212,6 @@ def main() -> int:
                 )
             print(f"P2 TCP connections opened by one pdauth call: {per_run:g}")
             print(f"P4 refresh grants per crowd of 32: {grants}")
-            if floor is not None:
-                print(
-                    f"P4 floor: 32 minimal Python readers (flock + secret-tool + json, no refresh) / one refresh: "
-                    f"{floor:.2f}"
-                )
             return 1 if failed else 0
     finally:
         shutil.rmtree(work, ignore_errors=True)

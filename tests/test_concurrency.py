@@ -73,11 +73,14 @@ def wait_for(predicate: Any, timeout: float, what: str) -> None:
 # -- many processes, one refresh ------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("noted", [True, False], ids=["noted", "store-only"])
 @pytest.mark.parametrize("rotate", [False, pytest.param(True, marks=rotating)], ids=["fixed", "rotating"])
 def test_32_processes_on_an_expired_token_refresh_exactly_once(
-    env: dict[str, str], emulator: Any, rotate: bool
+    env: dict[str, str], emulator: Any, rotate: bool, noted: bool
 ) -> None:
-    before = expire_stored(env)
+    """`noted`: the config file says the token is due, so the crowd sorts itself out before loading the
+    core (pdauth.crowd); `store-only`: only the store says so, and the core does it (pdauth.sources)."""
+    before = expire_stored(env, noted=noted)
     emulator.reset_stats()
 
     procs = [pdauth(env, "token") for _ in range(PROCESSES)]
@@ -270,3 +273,121 @@ def test_a_lock_held_by_a_live_process_gives_a_bounded_wait_and_a_clear_error(
         holder.wait(timeout=10)
     emulator.clear_faults()
     assert refresh(Context(Deps(env=env, keyring_backend=JsonFileKeyring(), lock_timeout=5))).token
+
+
+# -- the refresher hands its token to the waiters (pdauth.handoff, pdauth.crowd) --------------------
+
+# What a waiter that joins a refresh in progress loads: the entry point and the few modules that let it
+# wait, nothing of the core (no config types, no store, no dataclasses, no logging).
+JOINER_PROBE = """
+import sys
+from pdauth.entry import fast_token
+code = fast_token(sys.argv[1:])
+loaded = sorted(m for m in sys.modules if m.startswith('pdauth') or m in ('dataclasses', 'logging', 'pathlib'))
+print('LOADED=' + ','.join(loaded), file=sys.stderr)
+sys.exit(code)
+"""
+JOINER_MODULES = {
+    "pdauth",
+    "pdauth.entry",
+    "pdauth.crowd",
+    "pdauth.handoff",
+    "pdauth.locate",
+    "pdauth.locking",
+    "pdauth.token_output",
+}
+
+
+def refresh_in_progress(env: dict[str, str], emulator: Any, delay: float) -> subprocess.Popen[str]:
+    """A `pdauth token` that leads a refresh which the emulator holds for `delay` seconds."""
+    expire_stored(env, noted=True)
+    emulator.reset_stats()
+    emulator.inject_fault(endpoint="token", status=None, delay=delay)
+    leader = pdauth(env, "token")
+    wait_for(lambda: emulator.stats()["token_requests"] >= 1, 20, "the leader's token request")
+    return leader
+
+
+def test_a_waiter_gets_the_leaders_token_without_loading_the_core(env: dict[str, str], emulator: Any) -> None:
+    leader = refresh_in_progress(env, emulator, delay=1.5)
+    joiner = subprocess.run(
+        [sys.executable, "-c", JOINER_PROBE, "token"], env=env, capture_output=True, text=True, timeout=60
+    )
+    out, err = leader.communicate(timeout=60)
+    assert leader.returncode == 0, err
+    assert joiner.returncode == 0, joiner.stderr
+    loaded = set(joiner.stderr.strip().splitlines()[-1].removeprefix("LOADED=").split(","))
+    assert loaded <= JOINER_MODULES, sorted(loaded - JOINER_MODULES)
+    new_token = stored(env)["access_token"]
+    assert joiner.stdout == out == new_token + "\n"
+    assert emulator.stats()["grants"]["refresh_token"] == 1
+    assert not lock_path(env).with_suffix(".handoff").exists(), "the socket goes with its refresh"
+
+
+def test_what_crosses_the_socket_is_the_new_access_token_and_never_the_refresh_token(
+    env: dict[str, str], emulator: Any
+) -> None:
+    from pdauth.handoff import await_handoff, socket_path
+    from pdauth.locking import FileLock
+
+    leader = refresh_in_progress(env, emulator, delay=1.0)
+    with FileLock(lock_path(env), 30, "the lock") as lock:
+        assert not lock.acquire(wait=False), "the leader holds the profile's lock"
+        handed = await_handoff(socket_path(lock.path), lock)
+    assert leader.wait(timeout=60) == 0
+    assert handed is not None
+    message = json.loads(handed)
+    after = stored(env)
+    assert message["access_token"] == after["access_token"]
+    assert message["refresh_token"] is None
+    assert after["refresh_token"] not in handed
+
+
+def test_when_the_leader_fails_the_waiters_fail_the_same_way_and_the_store_is_kept(
+    env: dict[str, str], emulator: Any
+) -> None:
+    before = expire_stored(env, noted=True)
+    emulator.reset_stats()
+    invalid_grant = json.dumps({"error": "invalid_grant", "error_description": "Invalid grant: revoked"})
+    emulator.inject_fault(endpoint="token", status=400, body=invalid_grant, delay=1.0, count=1000)
+    leader = pdauth(env, "token")
+    wait_for(lambda: emulator.stats()["token_requests"] >= 1, 20, "the leader's token request")
+    waiters = [pdauth(env, "token") for _ in range(4)]
+    results = [(p, *p.communicate(timeout=60)) for p in [leader, *waiters]]
+    codes = {p.returncode for p, _, _ in results}
+    lines = {err.strip().splitlines()[-1] for _, _, err in results}
+    assert codes == {int(ExitCode.AUTH)}, results
+    assert len(lines) == 1 and "invalid_grant" in lines.pop()
+    assert all(out == "" for _, out, _ in results)
+    assert stored(env) == before, "a failed refresh loses nothing"
+
+
+def test_waiters_of_a_leader_that_is_killed_go_on_and_refresh_once(
+    env: dict[str, str], emulator: Any
+) -> None:
+    leader = refresh_in_progress(env, emulator, delay=30)
+    waiters = [pdauth(env, "token") for _ in range(3)]
+    time.sleep(0.5)  # not needed for correctness: gives the waiters time to connect to the leader first
+    leader.send_signal(signal.SIGKILL)
+    leader.wait(timeout=10)
+    outputs = [p.communicate(timeout=60) for p in waiters]
+    assert all(p.returncode == 0 for p in waiters), outputs
+    assert {out for out, _ in outputs} == {stored(env)["access_token"] + "\n"}
+    # the killed leader's request, then exactly one more by whichever waiter took the lock next
+    assert emulator.stats()["token_requests"] == 2
+
+
+def test_a_leader_does_not_wait_for_itself_however_its_config_dir_is_spelt(
+    env: dict[str, str], emulator: Any
+) -> None:
+    """The lead takes the lock before the core resolves the same path its own way (Path normalises)."""
+    expire_stored(env, noted=True)
+    emulator.reset_stats()
+    config_dir = env["PDAUTH_CONFIG_DIR"]
+    odd = {**env, "PDAUTH_CONFIG_DIR": config_dir.replace("/", "//") + "/./"}
+    start = time.monotonic()
+    r = run(odd, "token")
+    assert r.returncode == 0, r.stderr
+    assert time.monotonic() - start < 10, "the leader waited on its own lock"
+    assert r.stdout.strip() == stored(env)["access_token"]
+    assert emulator.stats()["grants"]["refresh_token"] == 1

@@ -26,14 +26,25 @@ def stored(env: dict[str, str], profile: str = "default") -> dict[str, Any]:
     return dict(json.loads(entries[f"pdauth/{profile}"]))
 
 
-def expire_stored(env: dict[str, str], profile: str = "default", ago: float = 60.0) -> dict[str, Any]:
-    """Make the stored access token look expired to pdauth (whose clock is the real one)."""
+def expire_stored(
+    env: dict[str, str], profile: str = "default", ago: float = 60.0, *, noted: bool = False
+) -> dict[str, Any]:
+    """Make the stored access token look expired to pdauth (whose clock is the real one).
+
+    With `noted`, the config file's note of the expiry says so too, as it does when time has passed;
+    without, only the store knows (as after a refresh whose config update failed).
+    """
     path = keyring_file(env)
     entries = json.loads(path.read_text())
     tokens = json.loads(entries[f"pdauth/{profile}"])
     tokens["expires_at"] = time.time() - ago
     entries[f"pdauth/{profile}"] = json.dumps(tokens, separators=(",", ":"), sort_keys=True)
     path.write_text(json.dumps(entries))
+    if noted:
+        config_file = Path(env["PDAUTH_CONFIG_DIR"]) / "config.json"
+        config = json.loads(config_file.read_text())
+        config["profiles"][profile]["expires_at"] = tokens["expires_at"]
+        config_file.write_text(json.dumps(config))
     return dict(tokens)
 
 
