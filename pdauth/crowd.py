@@ -67,13 +67,12 @@ def take_turn(
     if due is None:
         return Turn()
     directory, name = due
-    lock_dir = os.path.join(directory, locate.LOCK_DIR)
-    try:
-        locate.ensure_private_dir(lock_dir)
-    except OSError:
-        return Turn()  # the core reports it
     lock = FileLock(locate.lock_path(directory, name), timeout, f"the lock of profile {name!r}")
-    lock.__enter__()
+    try:
+        locate.ensure_private_dir(os.path.join(directory, locate.LOCK_DIR))
+        lock.__enter__()
+    except OSError:
+        return Turn()  # the core meets the same problem and reports it
     if lock.acquire(wait=False):
         return Turn(lock=lock)
     try:

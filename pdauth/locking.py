@@ -19,7 +19,7 @@ TYPE_CHECKING = False  # not `from typing import TYPE_CHECKING`: typing costs a 
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from pdauth.errors import LockTimeout
+    from pdauth.errors import ConfigError, LockTimeout
 
 try:
     import fcntl
@@ -49,7 +49,10 @@ class FileLock:
 
     def __enter__(self) -> FileLock:
         if fcntl is not None and self._fd is None:  # entering a lock that is already open keeps it
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError as exc:
+                raise unusable_lock_dir(os.path.dirname(self.path), exc) from None
         return self
 
     def __exit__(
@@ -110,6 +113,15 @@ class FileLock:
                 return False
             raise self.timeout_error() from None
         return True
+
+
+def unusable_lock_dir(directory: str | os.PathLike[str], exc: OSError) -> ConfigError:
+    from pdauth.errors import ConfigError
+
+    return ConfigError(
+        f"Cannot use the lock directory {os.fspath(directory)}: {exc.strerror or exc}",
+        hint="Make the config dir writable (PDAUTH_CONFIG_DIR sets another one)",
+    )
 
 
 class exclusively(FileLock):  # a class named like a function: it reads `with exclusively(path, ...):`

@@ -391,3 +391,27 @@ def test_a_leader_does_not_wait_for_itself_however_its_config_dir_is_spelt(
     assert time.monotonic() - start < 10, "the leader waited on its own lock"
     assert r.stdout.strip() == stored(env)["access_token"]
     assert emulator.stats()["grants"]["refresh_token"] == 1
+
+
+@pytest.mark.parametrize("noted", [True, False], ids=["noted", "store-only"])
+@pytest.mark.parametrize("blocker", ["locks-is-a-file", "lock-is-a-directory"])
+def test_an_unusable_lock_directory_is_one_clear_line_and_loses_nothing(
+    env: dict[str, str], emulator: Any, blocker: str, noted: bool
+) -> None:
+    before = expire_stored(env, noted=noted)
+    emulator.reset_stats()
+    locks = Path(env["PDAUTH_CONFIG_DIR"]) / "locks"
+    if locks.exists():
+        for leftover in locks.iterdir():
+            leftover.unlink()
+        locks.rmdir()
+    if blocker == "locks-is-a-file":
+        locks.write_text("not a directory")
+    else:
+        (locks / "default.lock").mkdir(parents=True)
+    r = run(env, "token")
+    assert r.returncode == int(ExitCode.USAGE), r.stderr
+    assert r.stderr.startswith("error: Cannot use the lock directory") and len(r.stderr.splitlines()) == 1
+    assert "PDAUTH_CONFIG_DIR" in r.stderr
+    assert stored(env) == before
+    assert emulator.stats()["token_requests"] == 0
