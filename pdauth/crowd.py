@@ -27,6 +27,7 @@ TYPE_CHECKING = False  # not `from typing import ...`: typing costs a waiting pr
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from types import TracebackType
+    from typing import TypeGuard
 
 
 class HandedToken:
@@ -97,7 +98,7 @@ def _due_profile(option: str | None, env: Mapping[str, str], now: float) -> tupl
     profiles = raw.get("profiles")
     entry = profiles.get(name) if isinstance(profiles, dict) else None
     noted = entry.get("expires_at") if isinstance(entry, dict) else None
-    if not locate.is_valid_profile_name(name) or not isinstance(noted, int | float):
+    if not locate.is_valid_profile_name(name) or not _is_epoch(noted):
         return None
     return (directory, name) if noted - now < locate.REFRESH_MARGIN_SECONDS else None
 
@@ -108,8 +109,12 @@ def _valid_handed(text: str, profile: str, now: float) -> HandedToken | None:
         token, expires_at, api_domain = data["access_token"], data["expires_at"], data.get("api_domain")
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
-    if not isinstance(token, str) or not token or not isinstance(expires_at, int | float):
+    if not isinstance(token, str) or not token or not _is_epoch(expires_at):
         return None
     if expires_at - now < locate.REFRESH_MARGIN_SECONDS:
         return None
     return HandedToken(token, float(expires_at), api_domain if isinstance(api_domain, str) else None, profile)
+
+
+def _is_epoch(value: object) -> TypeGuard[int | float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)

@@ -125,10 +125,12 @@ def await_handoff(path: str, lock: FileLock) -> str | None:
         if SUPPORTED:
             try:
                 return _receive(path, deadline)
-            except (FileNotFoundError, ConnectionRefusedError):
-                pass  # the holder has not opened its socket yet, or this is a dead holder's file
             except TimeoutError:
                 raise lock.timeout_error() from None
+            except OSError:
+                # No socket yet, a dead holder's file, a full backlog (tried again at the next poll), or
+                # a path too long for AF_UNIX (then the holder has no socket either): wait on the lock.
+                pass
         if lock.acquire(shared=True, wait=False):
             return None
         remaining = deadline - time.monotonic()
@@ -142,6 +144,9 @@ def _receive(path: str, deadline: float) -> str | None:
     """The holder's message; the connect's own OSError when it is not listening."""
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
+        # With a timeout the socket is non-blocking: a full backlog fails the connect (EAGAIN) instead of
+        # blocking it past the lock's timeout.
+        sock.settimeout(max(deadline - time.monotonic(), 0.001))
         sock.connect(path)
         try:
             if not _same_user(sock):
