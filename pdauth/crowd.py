@@ -71,9 +71,9 @@ def take_turn(
     lock = FileLock(locate.lock_path(directory, name), timeout, f"the lock of profile {name!r}")
     try:
         locate.ensure_private_dir(os.path.join(directory, locate.LOCK_DIR))
-        lock.__enter__()
     except OSError:
         return Turn()  # the core meets the same problem and reports it
+    lock.__enter__()  # ConfigError when the lock file cannot be opened
     if lock.acquire(wait=False):
         return Turn(lock=lock)
     try:

@@ -74,7 +74,7 @@ def fast_token(argv: list[str]) -> int | None:
         from pdauth.errors import ExitCode
 
         return int(ExitCode.INTERRUPTED)
-    except Exception as exc:
+    except Exception as exc:  # pdauth's own errors end as one line; anything else is a bug: re-raised
         from pdauth.errors import PdauthError
 
         if not isinstance(exc, PdauthError):

@@ -139,9 +139,10 @@ def refresh_stored(ctx: Context, *, force: bool, stale_token: str | None = None)
 
     with ctx.profile_lock() as lock:
         if not lock.acquire(wait=False):  # someone is refreshing: take its result, or wait it out
-            # A forced refresh wants a new token, not the one being made.
-            offered = force and stale_token is None
-            done = _result_of_holder(ctx, lock, done_meanwhile, take_handoff=not offered)
+            # A forced refresh (`pdauth refresh`) makes its own token rather than take the holder's.
+            done = _result_of_holder(
+                ctx, lock, done_meanwhile, take_handoff=not force or stale_token is not None
+            )
             if done is not None:
                 return done
             lock.acquire()  # it failed, or this is a forced refresh: take our turn
