@@ -127,7 +127,7 @@ class Context:
 
     def profile_lock(self) -> FileLock:
         """The lock that serialises refreshes of one profile across processes (see pdauth.locking)."""
-        from pdauth.locking import FileLock, unusable_lock_dir
+        from pdauth.locking import FileLock, unusable
 
         path = locate.lock_path(self.config_dir, self.profile_name)
         held = self.deps.profile_lock
@@ -136,7 +136,7 @@ class Context:
         try:
             cfg.ensure_private_dir(self.settings.lock_dir)
         except OSError as exc:
-            raise unusable_lock_dir(self.settings.lock_dir, exc) from None
+            raise unusable(f"the lock directory {self.settings.lock_dir}", exc) from None
         return FileLock(path, self.deps.lock_timeout, f"the lock of profile {self.profile_name!r}")
 
     def update_profile(self, edit: Callable[[cfg.Profile], None]) -> None:

@@ -52,7 +52,7 @@ class FileLock:
             try:
                 self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
             except OSError as exc:
-                raise unusable_lock_dir(os.path.dirname(self.path), exc) from None
+                raise unusable(f"{self.what} ({os.fspath(self.path)})", exc) from None
         return self
 
     def __exit__(
@@ -115,11 +115,12 @@ class FileLock:
         return True
 
 
-def unusable_lock_dir(directory: str | os.PathLike[str], exc: OSError) -> ConfigError:
+def unusable(place: str, exc: OSError) -> ConfigError:
+    """The error for a lock file or directory that cannot be opened or made: one line with a way out."""
     from pdauth.errors import ConfigError
 
     return ConfigError(
-        f"Cannot use the lock directory {os.fspath(directory)}: {exc.strerror or exc}",
+        f"Cannot use {place}: {exc.strerror or exc}",
         hint="Make the config dir writable (PDAUTH_CONFIG_DIR sets another one)",
     )
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Final
 from pdauth import config as cfg
 from pdauth import handoff
 from pdauth.context import Context
-from pdauth.errors import AuthRequired, NotLoggedIn, RefreshTokenInvalid
+from pdauth.errors import AuthRequired, ConfigError, NotLoggedIn, RefreshTokenInvalid
 from pdauth.locate import REFRESH_MARGIN_SECONDS
 from pdauth.store import load_tokens, save_tokens
 from pdauth.tokens import TokenSet
@@ -153,7 +153,7 @@ def refresh_stored(ctx: Context, *, force: bool, stale_token: str | None = None)
     if refreshed:
         try:
             ctx.update_profile(lambda p: remember_tokens(p, tokens))
-        except OSError as exc:  # metadata only; the tokens themselves are safely stored
+        except (OSError, ConfigError) as exc:  # metadata only; the tokens themselves are safely stored
             log.debug("could not update the config file after a refresh: %s", exc)
     return tokens
 

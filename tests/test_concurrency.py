@@ -411,7 +411,23 @@ def test_an_unusable_lock_directory_is_one_clear_line_and_loses_nothing(
         (locks / "default.lock").mkdir(parents=True)
     r = run(env, "token")
     assert r.returncode == int(ExitCode.USAGE), r.stderr
-    assert r.stderr.startswith("error: Cannot use the lock directory") and len(r.stderr.splitlines()) == 1
+    expected = "the lock directory" if blocker == "locks-is-a-file" else "the lock of profile 'default' ("
+    assert r.stderr.startswith(f"error: Cannot use {expected}") and len(r.stderr.splitlines()) == 1
     assert "PDAUTH_CONFIG_DIR" in r.stderr
     assert stored(env) == before
     assert emulator.stats()["token_requests"] == 0
+
+
+def test_a_refresh_whose_config_note_cannot_be_written_still_prints_and_stores_the_new_token(
+    env: dict[str, str], emulator: Any
+) -> None:
+    """The config file only notes the expiry: failing to update it must not fail the refresh."""
+    expire_stored(env, noted=True)
+    emulator.reset_stats()
+    config_lock = Path(env["PDAUTH_CONFIG_DIR"]) / ".config.lock"
+    config_lock.unlink()
+    config_lock.mkdir()  # the config file's lock cannot be opened
+    r = run(env, "token")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == stored(env)["access_token"]
+    assert emulator.stats()["grants"]["refresh_token"] == 1
