@@ -309,7 +309,7 @@ def refresh_in_progress(env: dict[str, str], emulator: Any, delay: float) -> sub
 
 
 def test_a_waiter_gets_the_leaders_token_without_loading_the_core(env: dict[str, str], emulator: Any) -> None:
-    leader = refresh_in_progress(env, emulator, delay=1.5)
+    leader = refresh_in_progress(env, emulator, delay=3)  # ample time for the joiner to arrive first
     joiner = subprocess.run(
         [sys.executable, "-c", JOINER_PROBE, "token"], env=env, capture_output=True, text=True, timeout=60
     )
@@ -330,7 +330,7 @@ def test_what_crosses_the_socket_is_the_new_access_token_and_never_the_refresh_t
     from pdauth.handoff import await_handoff, socket_path
     from pdauth.locking import FileLock
 
-    leader = refresh_in_progress(env, emulator, delay=1.0)
+    leader = refresh_in_progress(env, emulator, delay=2)
     with FileLock(lock_path(env), 30, "the lock") as lock:
         assert not lock.acquire(wait=False), "the leader holds the profile's lock"
         handed = await_handoff(socket_path(lock.path), lock)
