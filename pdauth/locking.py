@@ -87,8 +87,8 @@ class FileLock:
 
     def is_on(self, path: str | os.PathLike[str]) -> bool:
         """Whether this lock is open on the file at `path` (the same file however the path is spelt)."""
-        if self._fd is None:
-            return os.fspath(path) == os.fspath(self.path)
+        if self._fd is None:  # not open, or Windows' fallback lock: compare the spelling, normalised
+            return _normalised(path) == _normalised(self.path)
         try:
             return os.path.samestat(os.fstat(self._fd), os.stat(path))
         except OSError:
@@ -113,6 +113,10 @@ class FileLock:
                 return False
             raise self.timeout_error() from None
         return True
+
+
+def _normalised(path: str | os.PathLike[str]) -> str:
+    return os.path.normcase(os.path.abspath(path))
 
 
 def unusable(place: str, exc: OSError) -> ConfigError:

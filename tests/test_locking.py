@@ -121,3 +121,18 @@ def test_two_shared_holders_converting_to_exclusive_do_not_deadlock(tmp_path: Pa
     for t in threads:
         t.join(10)
     assert len(got) == 2 and max(got) - started < 2
+
+
+def test_a_lock_knows_its_file_however_the_path_is_spelt(tmp_path: Path) -> None:
+    """The token fast path hands its held lock to the core, which spells the path its own way."""
+    (tmp_path / "locks").mkdir()
+    (tmp_path / "elsewhere").symlink_to(tmp_path / "locks")
+    path = tmp_path / "locks" / "p.lock"
+    spellings = [f"{tmp_path}//locks/./p.lock", tmp_path / "elsewhere" / "p.lock", path]
+    unopened = FileLock(str(tmp_path / "locks" / "." / "p.lock"), 1, "the lock")
+    assert unopened.is_on(path) and not unopened.is_on(tmp_path / "locks" / "q.lock")
+    with FileLock(f"{tmp_path}//locks/p.lock", 1, "the lock") as lock:
+        assert all(lock.is_on(spelling) for spelling in spellings)
+        (tmp_path / "locks" / "q.lock").touch()
+        assert not lock.is_on(tmp_path / "locks" / "q.lock")
+        assert not lock.is_on(tmp_path / "locks" / "missing.lock")
