@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -59,3 +62,44 @@ def test_corrupt_config_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text("{nope")
     with pytest.raises(ConfigError, match="Cannot read"):
         cfg.ConfigFile.load(tmp_path)
+
+
+# The default config dir on Linux follows the XDG rule without importing platformdirs (pdauth.locate);
+# platformdirs is the reference it must agree with.
+linux_only = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="pdauth applies the XDG rule itself on Linux only"
+)
+
+
+@linux_only
+@pytest.mark.parametrize(
+    "xdg",
+    [None, "", " ", "relative/config", "/abs/config", "/abs/config/"],
+    ids=["unset", "empty", "blank", "relative", "absolute", "trailing-slash"],
+)
+@pytest.mark.parametrize("home", [None, "", "relative-home", "/", "/home/someone", "/home/someone/"])
+def test_the_default_config_dir_is_where_platformdirs_puts_it(
+    monkeypatch: pytest.MonkeyPatch, xdg: str | None, home: str | None
+) -> None:
+    import platformdirs
+
+    from pdauth import locate
+
+    monkeypatch.delenv("PDAUTH_CONFIG_DIR", raising=False)
+    for name, value in (("XDG_CONFIG_HOME", xdg), ("HOME", home)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    assert locate.config_dir(os.environ) == platformdirs.user_config_dir("pdauth", appauthor=False)
+
+
+@linux_only
+def test_finding_the_default_config_dir_does_not_import_platformdirs(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PDAUTH_CONFIG_DIR"}
+    env["HOME"] = str(tmp_path)
+    probe = "import os, sys; from pdauth import locate; print(locate.config_dir(os.environ)); "
+    probe += "print('platformdirs' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    where, imported = out.stdout.split()
+    assert (Path(where), imported) == (Path(env["XDG_CONFIG_HOME"]) / "pdauth", "False")
