@@ -178,7 +178,7 @@ class Settings:
 
     @property
     def lock_dir(self) -> Path:
-        return self.config_dir / locate.LOCK_DIR
+        return Path(locate.lock_dir(self.config_dir))
 
 
 def resolve_profile_name(option: str | None, env: Mapping[str, str], config: ConfigFile) -> str:

@@ -17,7 +17,6 @@ that hands nothing over) falls through to the core, which decides as it always d
 from __future__ import annotations
 
 import json
-import os
 import time
 
 from pdauth import handoff, locate
@@ -70,7 +69,7 @@ def take_turn(
     directory, name = due
     lock = FileLock(locate.lock_path(directory, name), timeout, f"the lock of profile {name!r}")
     try:
-        locate.ensure_private_dir(os.path.join(directory, locate.LOCK_DIR))
+        locate.ensure_private_dir(locate.lock_dir(directory))
     except OSError:
         return Turn()  # the core meets the same problem and reports it
     lock.__enter__()  # ConfigError when the lock file cannot be opened

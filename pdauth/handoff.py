@@ -38,9 +38,6 @@ _PEERCRED: int | None = getattr(_socket, "SO_PEERCRED", None)
 SUPPORTED = _PEERCRED is not None and hasattr(_socket, "AF_UNIX")
 _CREDENTIALS = struct.Struct("3i")  # struct ucred: pid, uid, gid
 _MAX_MESSAGE = 64 * 1024  # a token set is under 1 KiB; anything bigger is not from pdauth
-# How often a waiter looks for the socket while the lock's holder has not opened it yet.
-_FIRST_POLL = 0.002
-_MAX_POLL = 0.02
 
 
 def socket_path(lock_path: str | os.PathLike[str]) -> str:
@@ -119,9 +116,8 @@ def await_handoff(path: str, lock: FileLock) -> str | None:
     and for the lock in turn, and gives up when the lock is free. LockTimeout after the lock's timeout,
     as waiting on the lock itself would.
     """
-    deadline = time.monotonic() + lock.timeout
-    poll = _FIRST_POLL
-    while True:
+
+    def attempt(deadline: float) -> str | None:  # "" when nothing was handed over
         if SUPPORTED:
             try:
                 return _receive(path, deadline)
@@ -131,17 +127,13 @@ def await_handoff(path: str, lock: FileLock) -> str | None:
                 # No socket yet, a dead holder's file, a full backlog (tried again at the next poll), or
                 # a path too long for AF_UNIX (then the holder has no socket either): wait on the lock.
                 pass
-        if lock.acquire(shared=True, wait=False):
-            return None
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise lock.timeout_error()
-        time.sleep(min(poll, remaining))
-        poll = min(poll * 2, _MAX_POLL)
+        return "" if lock.acquire(shared=True, wait=False) else None
+
+    return lock.wait_for(attempt) or None
 
 
-def _receive(path: str, deadline: float) -> str | None:
-    """The holder's message; the connect's own OSError when it is not listening."""
+def _receive(path: str, deadline: float) -> str:
+    """The holder's message ("" for none); the connect's own OSError when it is not listening."""
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         # With a timeout the socket is non-blocking: a full backlog fails the connect (EAGAIN) instead of
@@ -150,7 +142,7 @@ def _receive(path: str, deadline: float) -> str | None:
         sock.connect(path)
         try:
             if not _same_user(sock):
-                return None
+                return ""
             chunks: list[bytes] = []
             size = 0
             while True:
@@ -161,12 +153,12 @@ def _receive(path: str, deadline: float) -> str | None:
                 chunks.append(chunk)
                 size += len(chunk)
                 if size > _MAX_MESSAGE:
-                    return None
+                    return ""
         except TimeoutError:
             raise
         except OSError:  # the holder closed without handing anything over (its refresh failed): reset
-            return None
-        return b"".join(chunks).decode(errors="replace") or None
+            return ""
+        return b"".join(chunks).decode(errors="replace")
     finally:
         sock.close()
 

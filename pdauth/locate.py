@@ -76,8 +76,12 @@ def is_valid_profile_name(name: str) -> bool:
     return name.replace("-", "").replace("_", "").replace(".", "").isalnum()
 
 
+def lock_dir(directory: str | os.PathLike[str]) -> str:
+    return os.path.join(directory, LOCK_DIR)
+
+
 def lock_path(directory: str | os.PathLike[str], profile: str) -> str:
-    return os.path.join(directory, LOCK_DIR, f"{profile}.lock")
+    return os.path.join(lock_dir(directory), f"{profile}.lock")
 
 
 def ensure_private_dir(directory: str | os.PathLike[str]) -> None:

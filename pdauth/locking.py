@@ -17,9 +17,13 @@ import time
 
 TYPE_CHECKING = False  # not `from typing import TYPE_CHECKING`: typing costs a waiting process ~5 ms
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import TracebackType
+    from typing import TypeVar
 
     from pdauth.errors import ConfigError, LockTimeout
+
+    T = TypeVar("T")
 
 try:
     import fcntl
@@ -69,21 +73,30 @@ class FileLock:
         """Take the lock; False without `wait` when someone else holds it. LockTimeout after `timeout`."""
         if self._fd is None:  # pragma: no cover - Windows
             return self._acquire_fallback(wait)
+        fd = self._fd
         operation = (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB
-        deadline = time.monotonic() + self.timeout
-        poll = _FIRST_POLL
-        while True:
+
+        def attempt(_deadline: float) -> bool | None:
             try:
-                fcntl.flock(self._fd, operation)
+                fcntl.flock(fd, operation)
                 return True
             except BlockingIOError:
-                if not wait:
-                    return False
+                return None if wait else False
+
+        return self.wait_for(attempt)
+
+    def wait_for(self, attempt: Callable[[float], T | None]) -> T:
+        """`attempt(deadline)` until it returns something other than None, polled as this lock's own
+        waiting is; LockTimeout after `timeout`. pdauth.handoff waits for a holder's token this way."""
+        deadline = time.monotonic() + self.timeout
+        poll = _FIRST_POLL
+        while (result := attempt(deadline)) is None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise self.timeout_error()
             time.sleep(min(poll, remaining))
             poll = min(poll * 2, _MAX_POLL)
+        return result
 
     def is_on(self, path: str | os.PathLike[str]) -> bool:
         """Whether this lock is open on the file at `path` (the same file however the path is spelt)."""
