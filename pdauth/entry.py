@@ -14,20 +14,20 @@ import sys
 
 TYPE_CHECKING = False  # not `from typing import ...`: see above
 if TYPE_CHECKING:
-    from pdauth.crowd import Turn
-    from pdauth.sources import AccessToken
+    from pdauth.core.sources import AccessToken
+    from pdauth.hotpath.crowd import Turn
 
 
 def main() -> None:
     argv = sys.argv[1:]
     code = fast_token(argv)
     if code is None and "call" in argv:  # scripts paging through lists: see pdauth/call_fast.py
-        from pdauth.call_fast import fast_call
+        from pdauth.cli.fast_call import fast_call
 
         code = fast_call(argv)
     if code is not None:
         sys.exit(code)
-    from pdauth.cli import main as cli_main
+    from pdauth.cli.main import main as cli_main
 
     cli_main()
 
@@ -61,11 +61,11 @@ def fast_token(argv: list[str]) -> int | None:
     profile, as_json = parsed
     import os
 
-    from pdauth.crowd import take_turn
-    from pdauth.token_output import token_output
+    from pdauth.cli.token_output import token_output
+    from pdauth.hotpath.crowd import take_turn
 
     try:
-        # A crowd waiting for one refresh gets its token here, without loading the core (pdauth.crowd).
+        # A crowd waiting for one refresh gets its token here, without loading the core (pdauth.hotpath.crowd).
         with take_turn(profile, os.environ) as turn:
             access = turn.handed or _current_token(profile, turn)
             sys.stdout.write(token_output(access, as_json))
@@ -85,8 +85,8 @@ def fast_token(argv: list[str]) -> int | None:
 
 
 def _current_token(profile: str | None, turn: Turn) -> AccessToken:
-    from pdauth.context import Context, Deps
-    from pdauth.sources import current_token
+    from pdauth.core.context import Context, Deps
+    from pdauth.core.sources import current_token
 
     # The file store may need its passphrase: ask on the terminal, as the full CLI would.
     ask_secret = _ask_secret if sys.stdin.isatty() and sys.stderr.isatty() else None

@@ -1,4 +1,4 @@
-"""`pdauth.call` in process against the real emulator over real sockets: pagination, refresh, retries."""
+"""`pdauth.call.caller` in process against the real emulator over real sockets: pagination, refresh, retries."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from pdauth.call import ApiCaller
-from pdauth.call_request import build_spec
+from pdauth.call.caller import ApiCaller
+from pdauth.call.spec import build_spec
+from pdauth.call.transport import HttpRequest, HttpResponse, Transport
 from pdauth.errors import AccessTokenRejected, ApiHttpError, ApiRequestFailed, ForeignHostRefused
-from pdauth.store import load_tokens
-from pdauth.transport import HttpRequest, HttpResponse, Transport
+from pdauth.store.keyring import load_tokens
 from tests.test_call_support import MakeCtx, Sleeps, call_ctx, call_keyring, fast_policy, fetch_all, logged_in
 
 _FIXTURES = (call_ctx, call_keyring, logged_in)  # pytest finds fixtures by name in the test module

@@ -1,4 +1,4 @@
-"""`pdauth.call_fast`: `pdauth call` without typer gives exactly what the full CLI gives, or declines."""
+"""`pdauth.cli.fast_call`: `pdauth call` without typer gives exactly what the full CLI gives, or declines."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from pdauth.call_fast import parse_plain_call
-from pdauth.call_run import CallOptions
+from pdauth.call.run import CallOptions
+from pdauth.cli.fast_call import parse_plain_call
 from tests.conftest import CLI
 
 
@@ -80,7 +80,7 @@ def test_everything_else_goes_to_the_full_cli(argv: list[str]) -> None:
 
 FAST = """
 import sys
-from pdauth.call_fast import fast_call
+from pdauth.cli.fast_call import fast_call
 code = fast_call(sys.argv[1:])
 if code is None:
     print("DECLINED", file=sys.stderr)
@@ -89,7 +89,7 @@ heavy = sorted({m.split('.')[0] for m in sys.modules} & {'typer', 'click', 'rich
 print('HEAVY=' + ','.join(heavy), file=sys.stderr)
 sys.exit(code)
 """
-FULL = "from pdauth.cli import main; main()"
+FULL = "from pdauth.cli.main import main; main()"
 
 
 def run(cli: CLI, code: str, *args: str, **env: str) -> tuple[int, str, str]:
@@ -142,7 +142,7 @@ def test_the_fast_path_imports_no_cli_framework_and_no_requests(pd: CLI) -> None
 
 
 def test_a_terminal_or_a_prompt_goes_to_the_full_cli(monkeypatch: pytest.MonkeyPatch) -> None:
-    from pdauth import call_fast
+    from pdauth.cli import fast_call as call_fast
 
     class Tty:
         def isatty(self) -> bool:

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from pdauth.call_output import Output, write_all
-from pdauth.call_run import WriteBehind
+from pdauth.call.output import Output, write_all
+from pdauth.call.run import WriteBehind
 
 
 @pytest.mark.parametrize(

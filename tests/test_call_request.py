@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from pdauth.call_errors import required_scopes
-from pdauth.call_request import build_spec, parse_path, target_url, typed_value
+from pdauth.call.hints import required_scopes
+from pdauth.call.pagination import first_query, next_query, page_items
+from pdauth.call.retry import RetryPolicy, rate_limit_delay
+from pdauth.call.spec import build_spec, parse_path, target_url, typed_value
 from pdauth.errors import ApiRequestFailed, ForeignHostRefused, RequestSpecError
-from pdauth.pagination import first_query, next_query, page_items
-from pdauth.retry import RetryPolicy, rate_limit_delay
 
 DOMAIN = "https://acme.pipedrive.com"
 

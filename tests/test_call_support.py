@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 import requests
 
-from pdauth import flows
-from pdauth.call import ApiCaller
-from pdauth.call_request import build_spec
-from pdauth.context import Context, Deps
-from pdauth.retry import RetryPolicy
+from pdauth.call.caller import ApiCaller
+from pdauth.call.retry import RetryPolicy
+from pdauth.call.spec import build_spec
+from pdauth.core.context import Context, Deps
+from pdauth.login import flow as flows
 from tests.support.keyrings import MemoryKeyring
 
 MakeCtx = Callable[..., Context]

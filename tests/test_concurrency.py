@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from filelock import FileLock, Timeout
 
-from pdauth.context import Context, Deps
+from pdauth.core.context import Context, Deps
+from pdauth.core.sources import refresh
+from pdauth.core.tokens import TokenSet
 from pdauth.errors import ExitCode, LockTimeout
-from pdauth.sources import refresh
-from pdauth.tokens import TokenSet
 from tests.conftest import CLI, CLIENT_ID, CLIENT_SECRET
 from tests.support.harness import (
     QUIET_BROWSER,
@@ -79,7 +79,7 @@ def test_32_processes_on_an_expired_token_refresh_exactly_once(
     env: dict[str, str], emulator: Any, rotate: bool, noted: bool
 ) -> None:
     """`noted`: the config file says the token is due, so the crowd sorts itself out before loading the
-    core (pdauth.crowd); `store-only`: only the store says so, and the core does it (pdauth.sources)."""
+    core (pdauth.hotpath.crowd); `store-only`: only the store says so, and the core does it (pdauth.core.sources)."""
     before = expire_stored(env, noted=noted)
     emulator.reset_stats()
 
@@ -275,7 +275,7 @@ def test_a_lock_held_by_a_live_process_gives_a_bounded_wait_and_a_clear_error(
     assert refresh(Context(Deps(env=env, keyring_backend=JsonFileKeyring(), lock_timeout=5))).token
 
 
-# -- the refresher hands its token to the waiters (pdauth.handoff, pdauth.crowd) --------------------
+# -- the refresher hands its token to the waiters (pdauth.hotpath.handoff, pdauth.hotpath.crowd) --------------------
 
 # What a waiter that joins a refresh in progress loads: the entry point and the few modules that let it
 # wait, nothing of the core (no config types, no store, no dataclasses, no logging).
@@ -290,11 +290,13 @@ sys.exit(code)
 JOINER_MODULES = {
     "pdauth",
     "pdauth.entry",
-    "pdauth.crowd",
-    "pdauth.handoff",
-    "pdauth.locate",
-    "pdauth.locking",
-    "pdauth.token_output",
+    "pdauth.hotpath",
+    "pdauth.hotpath.crowd",
+    "pdauth.hotpath.handoff",
+    "pdauth.hotpath.paths",
+    "pdauth.hotpath.lock",
+    "pdauth.cli",
+    "pdauth.cli.token_output",
 }
 
 
@@ -327,8 +329,8 @@ def test_a_waiter_gets_the_leaders_token_without_loading_the_core(env: dict[str,
 def test_what_crosses_the_socket_is_the_new_access_token_and_never_the_refresh_token(
     env: dict[str, str], emulator: Any
 ) -> None:
-    from pdauth.handoff import await_handoff, socket_path
-    from pdauth.locking import FileLock
+    from pdauth.hotpath.handoff import await_handoff, socket_path
+    from pdauth.hotpath.lock import FileLock
 
     leader = refresh_in_progress(env, emulator, delay=2)
     with FileLock(lock_path(env), 30, "the lock") as lock:

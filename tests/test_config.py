@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pdauth import config as cfg
+from pdauth.core import settings as cfg
 from pdauth.errors import ConfigError
 
 
@@ -64,7 +64,7 @@ def test_corrupt_config_is_a_clear_error(tmp_path: Path) -> None:
         cfg.ConfigFile.load(tmp_path)
 
 
-# The default config dir on Linux follows the XDG rule without importing platformdirs (pdauth.locate);
+# The default config dir on Linux follows the XDG rule without importing platformdirs (pdauth.hotpath.paths);
 # platformdirs is the reference it must agree with.
 linux_only = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="pdauth applies the XDG rule itself on Linux only"
@@ -83,7 +83,7 @@ def test_the_default_config_dir_is_where_platformdirs_puts_it(
 ) -> None:
     import platformdirs
 
-    from pdauth import locate
+    from pdauth.hotpath import paths as locate
 
     monkeypatch.delenv("PDAUTH_CONFIG_DIR", raising=False)
     for name, value in (("XDG_CONFIG_HOME", xdg), ("HOME", home)):
@@ -98,7 +98,7 @@ def test_the_default_config_dir_is_where_platformdirs_puts_it(
 def test_finding_the_default_config_dir_does_not_import_platformdirs(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "PDAUTH_CONFIG_DIR"}
     env["HOME"] = str(tmp_path)
-    probe = "import os, sys; from pdauth import locate; print(locate.config_dir(os.environ)); "
+    probe = "import os, sys; from pdauth.hotpath import paths; print(paths.config_dir(os.environ)); "
     probe += "print('platformdirs' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
     where, imported = out.stdout.split()

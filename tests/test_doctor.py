@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 import requests
 
-from pdauth import doctor, flows
-from pdauth.doctor import Check
+from pdauth.doctor import checks as doctor
+from pdauth.doctor.checks import Check
+from pdauth.login import flow as flows
 from tests.conftest import CLI, free_port
 from tests.support.keyrings import MemoryKeyring
 from tests.support.remote import context, emulator_env, machine
@@ -266,7 +267,7 @@ def test_cli_doctor_never_prompts(cli: CLI) -> None:
 
 
 def test_the_keyring_check_says_how_token_reads_a_secret_service_entry(tmp_path: Path) -> None:
-    from pdauth.store import SECRET_SERVICE_BACKEND
+    from pdauth.store.keyring import SECRET_SERVICE_BACKEND
 
     tools = tmp_path / "bin"
     tools.mkdir()

@@ -82,7 +82,7 @@ def test_a_refresh_on_the_fast_path_does_load_http(cli: object, tmp_path: object
     cli.env.update({"PDAUTH_PASSPHRASE": "probe passphrase"})  # type: ignore[attr-defined]
     assert cli("login", "--store", "file").returncode == 0  # type: ignore[operator]
     config = Path(cli.env["PDAUTH_CONFIG_DIR"]) if "PDAUTH_CONFIG_DIR" in cli.env else None  # type: ignore[attr-defined]
-    from pdauth.filestore import FileStore
+    from pdauth.store.file import FileStore
 
     directory = config or Path(__import__("os").environ["PDAUTH_CONFIG_DIR"])
     store = FileStore(directory / "tokens.enc", passphrase=lambda: "probe passphrase")

@@ -173,7 +173,7 @@ CASES = (
             Case(CALL, name, expire_first=True)
             for name in ("token-503", "token-timeout", "token-invalid_grant")
         ]
-        if (REPO / "pdauth" / "cli" / "call_command.py").exists()
+        if (REPO / "pdauth" / "cli" / "commands" / "call.py").exists()
         else []
     )
 )

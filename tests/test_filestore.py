@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from pdauth.errors import WrongPassphrase
-from pdauth.filestore import FileStore
+from pdauth.store.file import FileStore
 
 
 def test_round_trip_is_encrypted_and_private(tmp_path: Path) -> None:

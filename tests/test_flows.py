@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import requests
 
-from pdauth import flows
-from pdauth.context import Context, Deps
+from pdauth.core.context import Context, Deps
+from pdauth.core.sources import current_token, refresh
 from pdauth.errors import (
     AuthorizationDenied,
     CallbackTimeout,
@@ -20,8 +20,8 @@ from pdauth.errors import (
     PortInUse,
     RefreshTokenInvalid,
 )
-from pdauth.sources import current_token, refresh
-from pdauth.store import load_tokens
+from pdauth.login import flow as flows
+from pdauth.store.keyring import load_tokens
 from tests.conftest import CLIENT_ID, CLIENT_SECRET
 from tests.support.keyrings import FailingKeyring, MemoryKeyring
 

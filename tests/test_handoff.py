@@ -1,4 +1,4 @@
-"""pdauth.handoff and pdauth.crowd: the lock holder hands its token over a Unix socket to those waiting.
+"""pdauth.hotpath.handoff and pdauth.hotpath.crowd: the lock holder hands its token over a Unix socket to those waiting.
 
 Real Unix sockets and real flock locks in tmp_path; threads play the other processes (separate FileLocks
 conflict like processes do). Every wait is on an event or a poll with a deadline, never on a bare sleep.
@@ -19,10 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from pdauth import crowd, handoff, locate
-from pdauth.crowd import Turn, take_turn
 from pdauth.errors import LockTimeout
-from pdauth.locking import FileLock
+from pdauth.hotpath import crowd, handoff
+from pdauth.hotpath import paths as locate
+from pdauth.hotpath.crowd import Turn, take_turn
+from pdauth.hotpath.lock import FileLock
 
 # Where there is no SO_PEERCRED (macOS, Windows) there is no socket: waiters only wait for the lock.
 needs_peercred = pytest.mark.skipif(not handoff.SUPPORTED, reason="no SO_PEERCRED here: no handoff")
@@ -473,7 +474,7 @@ def test_a_message_over_64_kib_is_not_from_pdauth_and_gives_none(
     assert waiter.outcome() == (text if received else None)
 
 
-# -- pdauth.crowd.take_turn -------------------------------------------------------------------------
+# -- pdauth.hotpath.crowd.take_turn -------------------------------------------------------------------------
 
 
 @pytest.fixture

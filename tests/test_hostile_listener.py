@@ -18,9 +18,9 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 import requests
 
-from pdauth import flows
-from pdauth.context import Context, Deps
+from pdauth.core.context import Context, Deps
 from pdauth.errors import AuthorizationDenied
+from pdauth.login import flow as flows
 from tests.support.keyrings import MemoryKeyring
 
 XSS = "<script>alert('pwned')</script><img src=x onerror=alert(1)>"

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from pdauth import flows
+from pdauth.core.sources import current_token
 from pdauth.errors import ConfigError, KeyringUnavailable, NotLoggedIn
-from pdauth.keyring_guard import ENV_KEYRING_TIMEOUT, keyring_timeout
-from pdauth.sources import current_token
-from pdauth.store import SECRET_SERVICE_BACKEND, KeyringStore
+from pdauth.login import flow as flows
+from pdauth.store.guard import ENV_KEYRING_TIMEOUT, keyring_timeout
+from pdauth.store.keyring import SECRET_SERVICE_BACKEND, KeyringStore
 from tests.conftest import CLI
 from tests.support.keyrings import FailingKeyring, MemoryKeyring
 from tests.support.remote import Terminal, context, emulator_env

@@ -1,4 +1,4 @@
-"""pdauth.locking: flock semantics the refresh relies on (separate FileLocks conflict like processes do)."""
+"""pdauth.hotpath.lock: flock semantics the refresh relies on (separate FileLocks conflict like processes do)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pdauth.errors import LockTimeout
-from pdauth.locking import FileLock, exclusively
+from pdauth.hotpath.lock import FileLock, exclusively
 
 
 def test_the_lock_file_is_owner_only_whatever_the_umask(tmp_path: Path) -> None:
@@ -81,7 +81,7 @@ def test_the_kernel_releases_the_lock_of_a_killed_holder(tmp_path: Path) -> None
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path; from pdauth.locking import exclusively\n"
+            "import sys, time; from pathlib import Path; from pdauth.hotpath.lock import exclusively\n"
             "with exclusively(Path(sys.argv[1]), 5, 'x'):\n    print('held', flush=True); time.sleep(60)",
             str(path),
         ],

@@ -8,7 +8,13 @@ import pytest
 import requests
 
 from pdauth.errors import CallbackTimeout, ConfigError, PortInUse
-from pdauth.loopback import COMPLETE_PATH, CallbackInbox, CallbackListener, RedirectTarget, is_loopback_host
+from pdauth.login.loopback import (
+    COMPLETE_PATH,
+    CallbackInbox,
+    CallbackListener,
+    RedirectTarget,
+    is_loopback_host,
+)
 from tests.conftest import free_port
 
 STATE = "s" * 43

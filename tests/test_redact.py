@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from pdauth.redact import REDACTED, RedactingFilter, redact, register_secret
+from pdauth.core.redact import REDACTED, RedactingFilter, redact, register_secret
 
 
 @pytest.mark.parametrize(

@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 import requests
 
-from pdauth import browser, flows
 from pdauth.errors import AuthorizationDenied, CallbackTimeout
-from pdauth.paste import NOT_AN_ADDRESS, pasted_query
+from pdauth.login import browser
+from pdauth.login import flow as flows
+from pdauth.login.paste import NOT_AN_ADDRESS, pasted_query
 from tests.conftest import CLI
 from tests.support.remote import (
     RecordingUI,

@@ -19,10 +19,10 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 import requests
 
-from pdauth import flows
-from pdauth.context import Context, Deps
-from pdauth.redact import REDACTED, RedactingFilter, enable_debug_logging, redact
-from pdauth.sources import refresh
+from pdauth.core.context import Context, Deps
+from pdauth.core.redact import REDACTED, RedactingFilter, enable_debug_logging, redact
+from pdauth.core.sources import refresh
+from pdauth.login import flow as flows
 from tests.conftest import CLI, CLIENT_ID, CLIENT_SECRET, REPO
 from tests.support.harness import QUIET_BROWSER, stored
 from tests.support.keyrings import MemoryKeyring
@@ -190,7 +190,7 @@ def test_a_whole_session_with_v_leaks_no_secret_to_any_output_or_file(
     step("refresh")
     step("token", keep_stdout=False, network=False)  # its stdout IS the token
     step("status", network=False)
-    call_available = (REPO / "pdauth" / "cli" / "call_command.py").exists()
+    call_available = (REPO / "pdauth" / "cli" / "commands" / "call.py").exists()
     if call_available:
         step("call", "/v1/users/me")
         step("call", "--dry-run", "/v1/users/me", network=False)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from pdauth.tokens import REFRESH_TOKEN_IDLE_SECONDS, MalformedTokenResponse, TokenSet
+from pdauth.core.tokens import REFRESH_TOKEN_IDLE_SECONDS, MalformedTokenResponse, TokenSet
 
 RESPONSE = {
     "access_token": "v1u:AAA",

@@ -1,7 +1,2 @@
-"""The typer CLI. Importing this package registers every command on `app`."""
-
-# Imported for their side effect: each module registers its commands on `app`.
-from pdauth.cli import auth_commands, call_command, doctor_command, emulator_command  # noqa: F401
-from pdauth.cli.app import app, main
-
-__all__ = ["app", "main"]
+"""The command line: the typer app (`pdauth.cli.main`), its commands, terminal output, and the typer-free
+front doors for plain `pdauth token` and `pdauth call`. Importing this package loads nothing."""

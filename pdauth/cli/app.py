@@ -10,8 +10,7 @@ from typing import Annotated
 import typer
 
 from pdauth import __version__
-from pdauth.context import Context, Deps
-from pdauth.errors import PdauthError
+from pdauth.core.context import Context, Deps
 
 app = typer.Typer(
     name="pdauth",
@@ -58,7 +57,7 @@ def root(
     global _options
     _options = GlobalOptions(profile=profile, verbose=verbose, quiet=quiet)
     if verbose:
-        from pdauth.redact import enable_debug_logging
+        from pdauth.core.redact import enable_debug_logging
 
         enable_debug_logging()
 
@@ -84,17 +83,3 @@ def make_context(profile: str | None = None, **deps: object) -> Context:
         prompts = {"ask": ui.ask, "ask_secret": ui.ask_secret, "confirm": ui.confirm}
         prompts["paste_input"] = sys.stdin
     return Context(Deps(env=dict(os.environ), profile=profile or options.profile, **prompts, **deps))  # type: ignore[arg-type]
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; every PdauthError becomes one line on stderr and its exit code, exactly here.
-
-    typer itself maps usage errors to 2 and Ctrl-C to 130.
-    """
-    from pdauth.cli import ui
-
-    try:
-        app(args=argv, prog_name="pdauth")
-    except PdauthError as exc:
-        ui.error(exc.one_line())
-        sys.exit(int(exc.exit_code))

@@ -60,15 +60,15 @@ def test_the_emulator_imports_nothing_from_the_client():
 @pytest.mark.parametrize(
     "source",
     [
-        "import pdauth.tokens",
+        "import pdauth.core.tokens",
         "import pdauth",
         "from pdauth import tokens",
-        "from pdauth.oauth import exchange",
+        "from pdauth.core.oauth import exchange",
         "from .. import tokens",
         "from ..errors import PdauthError",
-        "import importlib\nimportlib.import_module('pdauth.flows')",
-        "__import__('pdauth.api')",
-        "def f():\n    from pdauth.store import TokenStore",
+        "import importlib\nimportlib.import_module('pdauth.login.flow')",
+        "__import__('pdauth.core.api')",
+        "def f():\n    from pdauth.store.keyring import TokenStore",
     ],
 )
 def test_the_checker_catches_client_imports(source):

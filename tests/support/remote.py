@@ -14,8 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from pdauth.browser import Machine
-from pdauth.context import Context, Deps
+from pdauth.core.context import Context, Deps
+from pdauth.login.browser import Machine
 from tests.conftest import CLIENT_ID, CLIENT_SECRET
 from tests.support.keyrings import MemoryKeyring
 

@@ -1,0 +1,141 @@
+"""Sending one request patiently: 429s waited out, 5xx and dropped connections retried (idempotent only).
+
+Every wait of one command draws on a single budget (`max_wait`), so a run never stalls unboundedly; the
+sleep is injected (tests pass a fast one, the CLI one that shows a spinner while it waits).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+from urllib.parse import urlsplit
+
+from pdauth.call.transport import TransportError
+from pdauth.core.api import TIMEOUT
+from pdauth.errors import ApiRequestFailed
+
+if TYPE_CHECKING:
+    from pdauth.call.transport import HttpRequest, HttpResponse, Transport
+
+log = logging.getLogger(__name__)
+
+# sleep(seconds, reason); `f"{reason} {seconds:.1f} s"` reads as a sentence for a spinner.
+Sleep = Callable[[float, str], None]
+# Without any rate-limit header, wait one Pipedrive burst window.
+DEFAULT_RATE_LIMIT_WAIT: Final = 2.0
+# Never hammer: even a "reset in 0 s" header gets a short pause.
+MIN_RATE_LIMIT_WAIT: Final = 0.25
+
+
+def plain_sleep(seconds: float, reason: str) -> None:
+    time.sleep(seconds)
+
+
+@dataclass
+class RetryPolicy:
+    max_wait: float = 60.0  # seconds of waiting, in total, for the whole command
+    retries: int = 3  # extra attempts after a 5xx or a connection error (idempotent methods only)
+    backoff: float = 0.5  # first backoff; doubles per attempt, up to backoff_cap, with jitter
+    backoff_cap: float = 8.0
+    timeout: tuple[float, float] = TIMEOUT  # (connect, read)
+    sleep: Sleep = plain_sleep
+    jitter: Callable[[], float] = random.random
+
+    def backoff_delay(self, attempt: int) -> float:
+        # "Equal jitter": half fixed, half random, so retries of many clients spread out but never vanish.
+        delay = min(self.backoff_cap, self.backoff * 2.0**attempt)
+        return delay / 2 + self.jitter() * delay / 2
+
+
+def rate_limit_delay(headers: Mapping[str, str], now: float | None = None) -> float:
+    """Seconds to wait after a 429: Retry-After (seconds or HTTP date) if present, else x-ratelimit-reset."""
+    by_name = {key.lower(): value for key, value in headers.items()}  # header names ignore case
+    for name in ("retry-after", "x-ratelimit-reset"):
+        value = by_name.get(name)
+        if value is None:
+            continue
+        seconds = _seconds(value.strip(), time.time() if now is None else now)
+        if seconds is not None:
+            return max(MIN_RATE_LIMIT_WAIT, seconds)
+    return DEFAULT_RATE_LIMIT_WAIT
+
+
+def _seconds(value: str, now: float) -> float | None:
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return max(0.0, float(parsedate_to_datetime(value).timestamp()) - now)
+    except (TypeError, ValueError):
+        return None
+
+
+class Retrier:
+    """Sends prepared requests over one transport; remembers how much of the wait budget is spent."""
+
+    def __init__(self, transport: Transport, policy: RetryPolicy) -> None:
+        self.transport = transport
+        self.policy = policy
+        self.waited = 0.0
+
+    def send(self, prepared: HttpRequest, *, idempotent: bool) -> HttpResponse:
+        """The final response (a 429 or 5xx ends up here once the budget or the retries run out).
+
+        Raises ApiRequestFailed when the connection fails for good. Redirects are never followed (the
+        transport does not): the token must never travel on to wherever one points.
+        """
+        attempt = 0
+        while True:
+            try:
+                response = self.transport.send(prepared, self.policy.timeout)
+            except TransportError as exc:
+                if self._retry(idempotent, attempt, f"Connection failed ({exc.kind}): retrying in"):
+                    attempt += 1
+                    continue
+                raise self._connection_error(prepared, exc, idempotent) from None
+            status = response.status
+            if status == 429:  # nothing was done: safe to repeat for every method, once the window resets
+                if self._wait(rate_limit_delay(dict(response.headers)), "Rate limited by Pipedrive: waiting"):
+                    continue
+                return response
+            if status >= 500 and self._retry(idempotent, attempt, f"HTTP {status}: retrying in"):
+                attempt += 1
+                continue
+            return response
+
+    def _retry(self, idempotent: bool, attempt: int, reason: str) -> bool:
+        """Wait before another attempt, if the method may be repeated and attempts and budget remain."""
+        if not idempotent or attempt >= self.policy.retries:
+            return False
+        return self._wait(self.policy.backoff_delay(attempt), reason)
+
+    def _wait(self, seconds: float, reason: str) -> bool:
+        if self.waited + seconds > self.policy.max_wait:
+            log.debug("not waiting %.2f s (%s): the budget is spent", seconds, reason)
+            return False
+        log.debug("%s %.2f s", reason, seconds)
+        self.waited += seconds
+        self.policy.sleep(seconds, reason)
+        return True
+
+    def _connection_error(
+        self, prepared: HttpRequest, exc: TransportError, idempotent: bool
+    ) -> ApiRequestFailed:
+        host = urlsplit(prepared.url).netloc
+        what = f"{prepared.method} {urlsplit(prepared.url).path}"
+        if idempotent:
+            return ApiRequestFailed(
+                f"Could not reach {host} for {what} ({exc.kind})",
+                hint="Check the network (and PIPEDRIVE_API_DOMAIN, if set), then try again",
+            )
+        return ApiRequestFailed(
+            f"The connection to {host} failed during {what} ({exc.kind})",
+            hint="It was not repeated, as it may have taken effect: check before sending it again",
+        )

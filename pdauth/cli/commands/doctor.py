@@ -1,0 +1,48 @@
+"""`pdauth doctor`: run the checks, print a table (or JSON) on stdout, exit 1 if a login is blocked."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+
+import typer
+
+from pdauth.cli import ui
+from pdauth.cli.app import JsonOpt, ProfileOpt, app, global_options
+from pdauth.core.context import Context, Deps
+from pdauth.doctor import checks as core
+
+
+@app.command()
+def doctor(profile: ProfileOpt = None, as_json: JsonOpt = False) -> None:
+    """Check what a login needs (store, keyring, browser, port, network, clock, tokens) and how to fix it."""
+    # No prompts: a diagnosis never waits for input (a file store without PDAUTH_PASSPHRASE is reported).
+    ctx = Context(Deps(env=dict(os.environ), profile=profile or global_options().profile))
+    checks = core.run(ctx)
+    blocked = core.blocking_failures(checks)
+    if as_json:
+        print(json.dumps({"ok": not blocked, "checks": [asdict(c) for c in checks]}, indent=2))
+    else:
+        _print_table(checks)
+        failed = sum(not c.ok for c in checks)
+        if blocked:
+            ui.say(f"[red]✗[/] {len(blocked)} problem(s) block a login; {failed} check(s) failed in all.")
+        elif failed:
+            ui.say(f"[green]✓[/] Nothing blocks a login; {failed} check(s) have warnings.")
+        else:
+            ui.say("[green]✓[/] Everything looks fine.")
+    if blocked:
+        raise typer.Exit(1)
+
+
+def _print_table(checks: list[core.Check]) -> None:
+    from rich.table import Table
+
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    for column in ("", "check", "detail", "fix"):
+        table.add_column(column, overflow="fold")
+    for c in checks:
+        mark = "[green]✓[/]" if c.ok else ("[red]✗[/]" if c.blocking else "[yellow]✗[/]")
+        table.add_row(mark, c.name, ui._escape(c.detail), ui._escape(c.fix or "") if not c.ok else "")
+    ui.out().print(table)

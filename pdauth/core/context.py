@@ -1,0 +1,147 @@
+"""The side effects one invocation runs with, injected so tests can swap each for a fake.
+
+`Deps` holds what the caller decides (env, options, clock, browser, prompts); `Context` derives the
+rest once and lazily: settings, the config file, the store, the HTTP session. Nothing is imported or
+opened before a command needs it — the `token` hot path must stay cheap.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pdauth.core import settings as cfg
+from pdauth.errors import MissingClientCredentials
+from pdauth.hotpath import paths as locate
+from pdauth.store.keyring import SecretStore, client_secret_key, open_store
+
+if TYPE_CHECKING:
+    import requests
+
+    from pdauth.core.oauth import ClientCredentials
+    from pdauth.hotpath.lock import FileLock
+    from pdauth.login.browser import Machine
+    from pdauth.login.paste import LineSource
+
+
+def _default_session() -> requests.Session:
+    from pdauth.core.api import new_session
+
+    return new_session()
+
+
+@dataclass
+class Deps:
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    profile: str | None = None
+    redirect_uri: str | None = None
+    store: str | None = None
+    now: Callable[[], float] = time.time
+    session_factory: Callable[[], requests.Session] = _default_session
+    # None: chosen for this machine by pdauth.login.browser (BROWSER, SSH, WSL, display); a callable replaces
+    # that choice entirely (it returns whether a browser opened).
+    open_browser: Callable[[str], bool] | None = None
+    machine: Machine | None = None  # platform facts for that choice; None = this machine
+    # Prompts; None means "not interactive": anything that would need one fails with a hint instead.
+    ask: Callable[[str], str] | None = None
+    ask_secret: Callable[[str], str] | None = None
+    confirm: Callable[[str], bool] | None = None
+    paste_input: LineSource | None = None  # where a pasted callback address is read (login)
+    keyring_backend: Any = None  # tests inject an in-memory backend; None = resolve as keyring does
+    lock_timeout: float = locate.DEFAULT_LOCK_TIMEOUT
+    # The profile's lock, when the caller already holds it: `pdauth token` takes it before loading the
+    # core when it leads a refresh (pdauth.hotpath.crowd), and the refresh must not then wait for itself.
+    profile_lock: FileLock | None = None
+
+
+class Context:
+    def __init__(self, deps: Deps):
+        self.deps = deps
+        self.env = deps.env
+
+    @cached_property
+    def config_dir(self) -> Path:
+        return cfg.config_dir(self.env)
+
+    @cached_property
+    def config(self) -> cfg.ConfigFile:
+        return cfg.ConfigFile.load(self.config_dir)
+
+    @cached_property
+    def settings(self) -> cfg.Settings:
+        return cfg.resolve(
+            self.env,
+            self.config,
+            profile=self.deps.profile,
+            redirect_uri=self.deps.redirect_uri,
+            store=self.deps.store,
+        )
+
+    @property
+    def profile_name(self) -> str:
+        return self.settings.profile
+
+    @property
+    def saved_profile(self) -> cfg.Profile:
+        return self.config.profile(self.profile_name)
+
+    @cached_property
+    def store(self) -> SecretStore:
+        saved = self.saved_profile
+        remembered = saved.keyring_backend if (saved.store or "keyring") == self.settings.store_kind else None
+        return open_store(
+            self.settings,
+            remembered_backend=remembered,
+            ask_passphrase=self.deps.ask_secret,
+            keyring_backend=self.deps.keyring_backend,
+        )
+
+    def use_store(self, kind: str) -> None:
+        """Switch this invocation to another store kind (login's fallback when the keyring fails)."""
+        self.deps.store = kind
+        for derived in ("settings", "store"):
+            self.__dict__.pop(derived, None)
+
+    @cached_property
+    def session(self) -> requests.Session:
+        return self.deps.session_factory()
+
+    def now(self) -> float:
+        return self.deps.now()
+
+    def client_credentials(self) -> ClientCredentials:
+        from pdauth.core.oauth import ClientCredentials
+
+        client_id = self.settings.client_id
+        secret = self.env.get(cfg.ENV_CLIENT_SECRET) or (
+            self.store.get(client_secret_key(self.profile_name)) if client_id else None
+        )
+        if not client_id or not secret:
+            raise MissingClientCredentials(f"No Pipedrive app credentials for profile {self.profile_name!r}")
+        return ClientCredentials(client_id, secret)
+
+    def profile_lock(self) -> FileLock:
+        """The lock that serialises refreshes of one profile across processes (see pdauth.hotpath.lock)."""
+        from pdauth.hotpath.lock import FileLock, unusable
+
+        path = locate.lock_path(self.config_dir, self.profile_name)
+        held = self.deps.profile_lock
+        if held is not None and held.is_on(path):
+            return held
+        try:
+            cfg.ensure_private_dir(self.settings.lock_dir)
+        except OSError as exc:
+            raise unusable(f"the lock directory {self.settings.lock_dir}", exc) from None
+        return FileLock(path, self.deps.lock_timeout, f"the lock of profile {self.profile_name!r}")
+
+    def update_profile(self, edit: Callable[[cfg.Profile], None]) -> None:
+        with cfg.editing(self.config_dir) as config:
+            profile = config.profile(self.profile_name)
+            edit(profile)
+            config.profiles[self.profile_name] = profile
+            self.config.profiles[self.profile_name] = profile

@@ -1,0 +1,178 @@
+"""Pipedrive's OAuth endpoints: authorize URL, code exchange, refresh, revoke.
+
+Client authentication is HTTP Basic and bodies are form-encoded, as Pipedrive requires (a JSON body gets
+400; credentials in a URL would end up in logs). The requests.Session is injected so callers choose
+retries, timeouts and connection reuse, and tests can count what was sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import urlencode
+
+from pdauth.core.redact import register_secret
+from pdauth.core.tokens import MalformedTokenResponse, TokenSet
+from pdauth.errors import PdauthError, TokenRequestFailed
+
+if TYPE_CHECKING:
+    import requests
+
+log = logging.getLogger(__name__)
+
+# (connect, read) seconds: a token endpoint that takes longer than this is down, not slow.
+TIMEOUT: Final = (5.0, 30.0)
+
+
+@dataclass(frozen=True)
+class ClientCredentials:
+    client_id: str
+    client_secret: str
+
+    def __post_init__(self) -> None:
+        register_secret(self.client_secret)
+
+    def __repr__(self) -> str:  # never let the secret reach a log or a traceback
+        return f"ClientCredentials(client_id={self.client_id!r}, client_secret='***')"
+
+
+class OAuthError(TokenRequestFailed):
+    """The token endpoint answered with an OAuth error (`error` field), e.g. invalid_grant."""
+
+    def __init__(self, error: str, description: str, status: int) -> None:
+        super().__init__(f"Pipedrive rejected the token request: {error} ({description})")
+        self.error = error
+        self.description = description
+        self.status = status
+
+
+def new_state() -> str:
+    """256 random bits, URL-safe: the CSRF guard of the authorization request (RFC 6749 §10.12)."""
+    return secrets.token_urlsafe(32)
+
+
+def authorize_url(oauth_url: str, client_id: str, redirect_uri: str, state: str) -> str:
+    query = urlencode(
+        {"response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri, "state": state}
+    )
+    return f"{oauth_url}/oauth/authorize?{query}"
+
+
+def exchange_code(
+    session: requests.Session,
+    oauth_url: str,
+    client: ClientCredentials,
+    code: str,
+    redirect_uri: str,
+    now: float,
+) -> TokenSet:
+    register_secret(code)
+    payload = _token_request(
+        session,
+        oauth_url,
+        client,
+        {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
+    )
+    return _parse(payload, now, None)
+
+
+def refresh(
+    session: requests.Session,
+    oauth_url: str,
+    client: ClientCredentials,
+    refresh_token: str,
+    now: float,
+) -> TokenSet:
+    payload = _token_request(
+        session, oauth_url, client, {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    )
+    return _parse(payload, now, refresh_token)
+
+
+def revoke(
+    session: requests.Session, oauth_url: str, client: ClientCredentials, token: str, hint: str
+) -> None:
+    import requests
+
+    try:
+        response = session.post(
+            f"{oauth_url}/oauth/revoke",
+            data={"token": token, "token_type_hint": hint},
+            auth=(client.client_id, client.client_secret),
+            timeout=TIMEOUT,
+        )
+    except requests.RequestException as exc:
+        raise TokenRequestFailed(
+            f"Could not reach {oauth_url} to revoke the token ({type(exc).__name__})"
+        ) from None
+    if response.status_code != 200:
+        raise _error_from(response)
+
+
+def _parse(payload: Any, now: float, previous_refresh: str | None) -> TokenSet:
+    if isinstance(payload, dict):
+        register_secret(payload.get("access_token"))
+        register_secret(payload.get("refresh_token"))
+    try:
+        return TokenSet.from_response(payload, now, previous_refresh)
+    except MalformedTokenResponse as exc:
+        raise TokenRequestFailed(f"Pipedrive's token response was malformed: {exc}") from None
+
+
+def _token_request(
+    session: requests.Session, oauth_url: str, client: ClientCredentials, form: dict[str, str]
+) -> Any:
+    import requests
+
+    url = f"{oauth_url}/oauth/token"
+    log.debug("POST %s grant_type=%s", url, form["grant_type"])
+    try:
+        response = session.post(
+            url,
+            data=form,  # form-encoded: Pipedrive answers 400 to JSON
+            auth=(client.client_id, client.client_secret),
+            headers={"Accept": "application/json"},
+            timeout=TIMEOUT,
+            allow_redirects=False,
+        )
+    except requests.Timeout:
+        raise TokenRequestFailed(f"Pipedrive's token endpoint ({url}) did not answer in time") from None
+    except requests.RequestException as exc:
+        raise TokenRequestFailed(
+            f"Could not reach Pipedrive's token endpoint {url} ({type(exc).__name__})"
+        ) from None
+    log.debug("token endpoint answered %s", response.status_code)
+    if response.status_code != 200:
+        raise _error_from(response)
+    try:
+        return response.json()
+    except ValueError:
+        raise TokenRequestFailed(
+            f"Pipedrive's token endpoint answered 200 with something that is not JSON "
+            f"({_content_type(response)})"
+        ) from None
+
+
+def _content_type(response: requests.Response) -> str:
+    return response.headers.get("Content-Type", "no content type").split(";")[0]
+
+
+def _error_from(response: requests.Response) -> PdauthError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    error = body.get("error") if isinstance(body, dict) else None
+    if response.status_code >= 500:
+        # A server failure whatever the body says, not a verdict on the request (RFC 6749 §5.2 ones are 4xx).
+        detail = f": {error}" if isinstance(error, str) else ""
+        status = response.status_code
+        return TokenRequestFailed(f"Pipedrive's token endpoint is failing (HTTP {status}{detail})")
+    if isinstance(body, dict) and isinstance(error, str):
+        description = str(body.get("message") or body.get("error_description") or error)
+        return OAuthError(error, description, response.status_code)
+    return TokenRequestFailed(
+        f"Pipedrive's token endpoint answered HTTP {response.status_code} ({_content_type(response)})"
+    )

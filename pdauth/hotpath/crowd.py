@@ -1,0 +1,120 @@
+"""`pdauth token` on a token that is due for a refresh: lead the refresh, or take the leader's result.
+
+A shell's `xargs -P 32` or a CI matrix can start many `pdauth token` at the moment the token expires.
+One of them must refresh; the others only wait for its result, so they should cost little more than
+starting Python. This runs before the core is loaded. When the config file's note says the profile's
+token is due, it takes the profile's lock without waiting:
+
+- got it: this process leads. It goes on into the core, which finds the lock already held
+  (`Deps.profile_lock`), refreshes, and hands the result to the others (pdauth.hotpath.handoff);
+- did not: another process leads. This one waits for the leader's token and prints it without ever
+  loading the core.
+
+Anything else (a token from the env, no note or a note that says valid, an unreadable config, a leader
+that hands nothing over) falls through to the core, which decides as it always does.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from pdauth.hotpath import handoff
+from pdauth.hotpath import paths as locate
+from pdauth.hotpath.lock import FileLock
+
+TYPE_CHECKING = False  # not `from typing import ...`: typing costs a waiting process ~5 ms
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from types import TracebackType
+    from typing import TypeGuard
+
+
+class HandedToken:
+    """The leader's token, as `pdauth token` prints it (see pdauth.cli.token_output)."""
+
+    def __init__(self, token: str, expires_at: float, api_domain: str | None, profile: str):
+        self.token = token
+        self.expires_at = expires_at
+        self.api_domain = api_domain
+        self.profile = profile
+
+
+class Turn:
+    """`with take_turn(...) as turn:` one of: `turn.lock` held (lead), `turn.handed` (joined), neither."""
+
+    def __init__(self, lock: FileLock | None = None, handed: HandedToken | None = None):
+        self.lock = lock
+        self.handed = handed
+
+    def __enter__(self) -> Turn:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self.lock is not None:
+            self.lock.__exit__(exc_type, exc, tb)  # a no-op once the core has released it
+
+
+def take_turn(
+    profile_option: str | None,
+    env: Mapping[str, str],
+    *,
+    now: Callable[[], float] = time.time,
+    timeout: float = locate.DEFAULT_LOCK_TIMEOUT,
+) -> Turn:
+    due = _due_profile(profile_option, env, now())
+    if due is None:
+        return Turn()
+    directory, name = due
+    lock = FileLock(locate.lock_path(directory, name), timeout, f"the lock of profile {name!r}")
+    try:
+        locate.ensure_private_dir(locate.lock_dir(directory))
+    except OSError:
+        return Turn()  # the core meets the same problem and reports it
+    lock.__enter__()  # ConfigError when the lock file cannot be opened
+    if lock.acquire(wait=False):
+        return Turn(lock=lock)
+    try:
+        text = handoff.await_handoff(handoff.socket_path(lock.path), lock)
+    finally:
+        lock.__exit__(None, None, None)  # a joiner holds nothing; one that gets nothing asks the core
+    return Turn(handed=_valid_handed(text, name, now()) if text else None)
+
+
+def _due_profile(option: str | None, env: Mapping[str, str], now: float) -> tuple[str, str] | None:
+    """(config dir, profile) when the profile's stored token is noted as due for a refresh."""
+    if env.get(locate.ENV_ACCESS_TOKEN) or env.get(locate.ENV_REFRESH_TOKEN):
+        return None  # tokens from the env come first and never touch the store
+    directory = locate.config_dir(env)
+    try:
+        raw = locate.read_config(directory)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(raw, dict):
+        return None
+    name = locate.profile_name(option, env, raw.get("default_profile"))
+    profiles = raw.get("profiles")
+    entry = profiles.get(name) if isinstance(profiles, dict) else None
+    noted = entry.get("expires_at") if isinstance(entry, dict) else None
+    if not locate.is_valid_profile_name(name) or not _is_epoch(noted):
+        return None
+    return (directory, name) if noted - now < locate.REFRESH_MARGIN_SECONDS else None
+
+
+def _valid_handed(text: str, profile: str, now: float) -> HandedToken | None:
+    try:
+        data = json.loads(text)
+        token, expires_at, api_domain = data["access_token"], data["expires_at"], data.get("api_domain")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if not isinstance(token, str) or not token or not _is_epoch(expires_at):
+        return None
+    if expires_at - now < locate.REFRESH_MARGIN_SECONDS:
+        return None
+    return HandedToken(token, float(expires_at), api_domain if isinstance(api_domain, str) else None, profile)
+
+
+def _is_epoch(value: object) -> TypeGuard[int | float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)

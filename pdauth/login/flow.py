@@ -1,0 +1,344 @@
+"""The use cases behind the commands: login, whoami, status, logout, switch. Never prints.
+
+Each takes a Context (settings, store, session, clock, browser, prompts) and returns data for the CLI to
+render; failures are PdauthError subclasses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+from pdauth.core import settings as cfg
+from pdauth.core.context import Context
+from pdauth.core.sources import AccessToken, current_token, env_source, refresh, remember_tokens
+from pdauth.core.tokens import REFRESH_TOKEN_IDLE_SECONDS, TokenSet
+from pdauth.errors import (
+    AccessTokenRejected,
+    AuthorizationDenied,
+    ConfigError,
+    KeyringUnavailable,
+    MissingClientCredentials,
+)
+from pdauth.login.fallback import offer_file_store
+from pdauth.store.keyring import client_secret_key, load_tokens, save_tokens, token_key
+
+if TYPE_CHECKING:
+    from pdauth.login.loopback import CallbackInbox
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# How long to wait for the browser opener to report whether it could open anything.
+BROWSER_START_WAIT = 2.0
+
+
+class LoginUI(Protocol):
+    def show_url(self, url: str, browser_opened: bool) -> None: ...
+    def waiting(self) -> contextlib.AbstractContextManager[None]: ...
+    # Remote logins: the port forward to run over SSH; the pasted-address prompt and its rejections.
+    # These three are called from the paste reader's thread too.
+    def show_ssh_tunnel(self, command: str) -> None: ...
+    def prompt_paste(self) -> None: ...
+    def paste_rejected(self, message: str) -> None: ...
+
+
+class QuietLoginUI:
+    def show_url(self, url: str, browser_opened: bool) -> None:
+        pass
+
+    def waiting(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    def show_ssh_tunnel(self, command: str) -> None:
+        pass
+
+    def prompt_paste(self) -> None:
+        pass
+
+    def paste_rejected(self, message: str) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    profile: str
+    identity: cfg.Identity
+    replaced: cfg.Identity | None
+    store: str
+
+
+def login(ctx: Context, ui: LoginUI, *, timeout: float = 300.0, open_browser: bool = True) -> LoginResult:
+    from pdauth.core import oauth
+    from pdauth.core.api import fetch_identity
+    from pdauth.login import browser
+    from pdauth.login.loopback import CallbackInbox, CallbackListener, RedirectTarget
+    from pdauth.login.paste import start_paste
+
+    settings = ctx.settings
+    client_id = settings.client_id or _ask(ctx, "Pipedrive app client id", secret=False)
+    # Touch the store before the browser opens: a missing keyring or a wrong passphrase fails now,
+    # not after the user has clicked "Allow and install".
+    try:
+        stored_secret = ctx.store.get(client_secret_key(ctx.profile_name))
+    except KeyringUnavailable as exc:
+        offer_file_store(ctx, exc)
+        stored_secret = ctx.store.get(client_secret_key(ctx.profile_name))
+    secret = (
+        ctx.env.get(cfg.ENV_CLIENT_SECRET)
+        or stored_secret
+        or _ask(ctx, "Pipedrive app client secret", secret=True)
+    )
+    client = oauth.ClientCredentials(client_id, secret)
+
+    state = oauth.new_state()
+    inbox = CallbackInbox(state)
+    listener = CallbackListener(settings.redirect_uri, inbox)  # binds now: a busy port fails here
+    url = oauth.authorize_url(settings.oauth_url, client_id, settings.redirect_uri, state)
+    machine = ctx.deps.machine or browser.Machine()
+    bind_host = RedirectTarget.parse(settings.redirect_uri).bind_host
+    tunnel = browser.ssh_tunnel_command(ctx.env, machine, bind_host, listener.port)
+    with listener:  # serving before the browser opens, or a blocking BROWSER command deadlocks
+        if tunnel:
+            ui.show_ssh_tunnel(tunnel)
+        opener = ctx.deps.open_browser or browser.system_opener(ctx.env, machine)
+        opened = _open_browser(opener, url, inbox) if open_browser and opener else False
+        ui.show_url(url, opened)
+        # Where the browser may not reach the listener, the address it ends on can be pasted instead.
+        paste = start_paste(ctx.deps.paste_input, inbox, ui) if not opened or tunnel else None
+        with ui.waiting() if paste is None else contextlib.nullcontext():
+            result = inbox.wait(timeout)
+        if result.error is not None:
+            inbox.finish(False, "Pipedrive did not authorize pdauth. You can close this tab.")
+            raise AuthorizationDenied(f"Authorization was denied in the browser ({result.error})")
+        assert result.code is not None
+        try:
+            tokens = oauth.exchange_code(
+                ctx.session, settings.oauth_url, client, result.code, settings.redirect_uri, ctx.now()
+            )
+            identity = fetch_identity(ctx.session, tokens.api_domain, tokens.access_token)
+            try:
+                replaced = _persist_login(ctx, client, tokens, identity)
+            except KeyringUnavailable as exc:  # e.g. locked since; the single-use code is spent already
+                offer_file_store(ctx, exc)
+                replaced = _persist_login(ctx, client, tokens, identity)
+        except Exception as exc:
+            inbox.finish(False, "pdauth could not complete the login; see your terminal for details.")
+            raise exc from None
+        inbox.finish(True, f"Logged in to {identity.describe()}. You can close this tab.")
+    return LoginResult(ctx.profile_name, identity, replaced, ctx.store.describe())
+
+
+def _open_browser(opener: Callable[[str], bool], url: str, inbox: CallbackInbox) -> bool:
+    """Open the browser off the main thread: a BROWSER command may block until its page has loaded,
+    and that page (the completion page) waits for this very login to finish."""
+    import threading
+
+    outcome: list[bool] = []
+
+    def run() -> None:
+        try:
+            outcome.append(bool(opener(url)))
+        except Exception:  # a broken browser setup is not a failed login: the URL is printed anyway
+            log.debug("opening the browser failed", exc_info=True)
+            outcome.append(False)
+
+    thread = threading.Thread(target=run, daemon=True, name="pdauth-browser")
+    thread.start()
+    deadline = time.monotonic() + BROWSER_START_WAIT
+    while thread.is_alive() and not inbox.arrived and time.monotonic() < deadline:
+        thread.join(0.02)
+    # Still running means a browser command started and is busy with the page: it did open.
+    return outcome[0] if outcome else True
+
+
+def _ask(ctx: Context, prompt: str, *, secret: bool) -> str:
+    ask = ctx.deps.ask_secret if secret else ctx.deps.ask
+    if ask is None:
+        raise MissingClientCredentials(f"No Pipedrive app credentials for profile {ctx.profile_name!r}")
+    value = ask(prompt).strip()
+    if not value:
+        raise MissingClientCredentials(f"An empty {prompt} was given")
+    return value
+
+
+def _persist_login(
+    ctx: Context, client: object, tokens: TokenSet, identity: cfg.Identity
+) -> cfg.Identity | None:
+    from pdauth.core.oauth import ClientCredentials
+
+    assert isinstance(client, ClientCredentials)
+    previous = ctx.saved_profile.identity
+    replaced = previous if previous is not None and not previous.same_account(identity) else None
+    store = ctx.store
+    save_tokens(store, ctx.profile_name, tokens)
+    store.set(client_secret_key(ctx.profile_name), client.client_secret)
+    backend = getattr(store, "backend_name", None)
+
+    def edit(profile: cfg.Profile) -> None:
+        profile.client_id = client.client_id
+        profile.redirect_uri = ctx.settings.redirect_uri
+        profile.oauth_url = ctx.settings.oauth_url
+        profile.store = store.kind
+        profile.keyring_backend = backend if store.kind == "keyring" else None
+        profile.identity = identity
+        remember_tokens(profile, tokens)
+
+    ctx.update_profile(edit)
+    return replaced
+
+
+# -- using the token --------------------------------------------------------------------------------
+
+
+def with_fresh_token(ctx: Context, call: Callable[[AccessToken], T]) -> T:
+    """Run `call` with a valid token; on a 401, refresh once (if the source allows) and retry once."""
+    access = current_token(ctx)
+    try:
+        return call(access)
+    except AccessTokenRejected:
+        if not access.refreshable:
+            raise
+        log.debug("access token rejected; refreshing once")
+        return call(refresh(ctx, stale_token=access.token))
+
+
+def whoami(ctx: Context) -> tuple[cfg.Identity, AccessToken]:
+    from pdauth.core.api import fetch_identity
+
+    def call(access: AccessToken) -> tuple[cfg.Identity, AccessToken]:
+        if not access.api_domain:
+            raise ConfigError(
+                f"{cfg.ENV_ACCESS_TOKEN} is set without {cfg.ENV_API_DOMAIN}",
+                hint=f"Set {cfg.ENV_API_DOMAIN} (e.g. https://yourcompany.pipedrive.com)",
+            )
+        return fetch_identity(ctx.session, access.api_domain, access.token), access
+
+    return with_fresh_token(ctx, call)
+
+
+# -- status, logout, switch -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProfileStatus:
+    profile: str
+    is_default: bool
+    selected: bool
+    identity: cfg.Identity | None
+    api_domain: str | None
+    scopes: tuple[str, ...]
+    expires_at: float | None
+    refresh_deadline: float | None
+    source: str
+    usable: bool
+    problem: str | None = None
+
+
+def status(ctx: Context, *, only_selected: bool) -> list[ProfileStatus]:
+    selected = ctx.profile_name
+    names = [selected] if only_selected else sorted(set(ctx.config.profiles) | {selected})
+    return [_profile_status(ctx, name, name == selected) for name in names]
+
+
+def _profile_status(ctx: Context, name: str, selected: bool) -> ProfileStatus:
+    saved = ctx.config.profile(name)
+    status = ProfileStatus(
+        profile=name,
+        is_default=(ctx.config.default_profile or cfg.DEFAULT_PROFILE) == name,
+        selected=selected,
+        identity=saved.identity,
+        api_domain=saved.api_domain,
+        scopes=tuple(saved.scopes),
+        expires_at=saved.expires_at,
+        refresh_deadline=saved.refresh_used_at + REFRESH_TOKEN_IDLE_SECONDS
+        if saved.refresh_used_at
+        else None,
+        source=f"{saved.store or 'keyring'} (not checked)",
+        # Other profiles are judged from the config file alone: checking them could prompt or hang.
+        usable=not selected and saved.identity is not None,
+    )
+    if not selected:
+        return status
+    if source := env_source(ctx):
+        api_domain = ctx.env.get(cfg.ENV_API_DOMAIN) or None
+        return replace(
+            status,
+            api_domain=api_domain,
+            scopes=(),
+            expires_at=None,
+            refresh_deadline=None,
+            source=source,
+            usable=True,
+        )
+    if name not in ctx.config.profiles:
+        return replace(status, problem="not logged in")
+    try:
+        tokens = load_tokens(ctx.store, name)
+    except Exception as exc:  # status reports a broken store; it does not crash on it
+        return replace(status, problem=getattr(exc, "message", str(exc)))
+    if tokens is None:
+        return replace(status, source=ctx.store.describe(), problem="not logged in")
+    return replace(
+        status,
+        api_domain=tokens.api_domain,
+        scopes=tokens.scopes,
+        expires_at=tokens.expires_at,
+        refresh_deadline=tokens.refresh_deadline,
+        source=ctx.store.describe(),
+        usable=_usable(tokens, ctx.now()),
+    )
+
+
+def _usable(tokens: TokenSet, now: float) -> bool:
+    deadline = tokens.refresh_deadline
+    return not tokens.expires_within(now, 0) or (deadline is not None and deadline > now)
+
+
+@dataclass(frozen=True)
+class LogoutResult:
+    profile: str
+    was_logged_in: bool
+    revoked: bool
+
+
+def logout(ctx: Context, *, revoke: bool) -> LogoutResult:
+    name = ctx.profile_name
+    tokens = load_tokens(ctx.store, name)
+    revoked = False
+    if revoke and tokens is not None and tokens.refresh_token:
+        from pdauth.core import oauth
+
+        # Revoke first: if Pipedrive cannot be reached, nothing local is forgotten yet.
+        oauth.revoke(
+            ctx.session,
+            ctx.settings.oauth_url,
+            ctx.client_credentials(),
+            tokens.refresh_token,
+            "refresh_token",
+        )
+        revoked = True
+    ctx.store.delete(token_key(name))
+    ctx.store.delete(client_secret_key(name))
+    was_known = name in ctx.config.profiles
+    if was_known:
+        with cfg.editing(ctx.config_dir) as config:
+            config.profiles.pop(name, None)
+            if config.default_profile == name:
+                config.default_profile = None
+    return LogoutResult(name, tokens is not None or was_known, revoked)
+
+
+def switch(ctx: Context, name: str) -> str:
+    if name not in ctx.config.profiles:
+        known = ", ".join(sorted(ctx.config.profiles)) or "none yet"
+        raise ConfigError(
+            f"No profile named {name!r} (known: {known})", hint=f"Run `pdauth login -p {name}` first"
+        )
+    with cfg.editing(ctx.config_dir) as config:
+        config.default_profile = name
+    return name

@@ -1,0 +1,262 @@
+"""Where secrets live: the OS keyring (default) or the encrypted file store (opt-in).
+
+A store is a tiny string map. Per profile it holds two entries: the whole token set as one JSON document
+(so an update is one write) and the app's client secret. keyring enters pdauth only through this module.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+from pdauth.core.redact import register_secret
+from pdauth.core.tokens import TokenSet
+from pdauth.errors import ConfigError, KeyringUnavailable, StoreError
+
+if TYPE_CHECKING:
+    from pdauth.core.settings import Settings
+
+SERVICE: Final = "pdauth"
+SECRET_SERVICE_BACKEND: Final = "keyring.backends.SecretService.Keyring"
+ENV_KEYRING_BACKEND: Final = "PYTHON_KEYRING_BACKEND"
+
+
+def token_key(profile: str) -> str:
+    return profile
+
+
+def client_secret_key(profile: str) -> str:
+    return f"{profile}:client_secret"
+
+
+class SecretStore(Protocol):
+    kind: str
+
+    def describe(self) -> str: ...
+    def get(self, key: str) -> str | None: ...
+    def set(self, key: str, value: str) -> None: ...
+    def delete(self, key: str) -> None: ...
+
+
+def load_tokens(store: SecretStore, profile: str) -> TokenSet | None:
+    raw = store.get(token_key(profile))
+    if raw is None:
+        return None
+    try:
+        tokens = TokenSet.from_json(raw)
+        register_secret(tokens.access_token)
+        register_secret(tokens.refresh_token)
+        return tokens
+    except (ValueError, KeyError, TypeError):
+        raise StoreError(
+            f"The stored token set of profile {profile!r} is unreadable",
+            hint=f"Run `pdauth logout -p {profile}` and `pdauth login -p {profile}`",
+        ) from None
+
+
+def save_tokens(store: SecretStore, profile: str, tokens: TokenSet) -> None:
+    store.set(token_key(profile), tokens.to_json())
+
+
+# -- keyring ----------------------------------------------------------------------------------------
+
+
+def keyring_config_path(env: Mapping[str, str]) -> Path:
+    """keyring's own config file (keyringrc.cfg), located as keyring does on Linux and macOS."""
+    root = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(root) / "python_keyring" / "keyringrc.cfg"
+
+
+def configured_backend_name(env: Mapping[str, str]) -> str | None:
+    """The backend the user chose explicitly (env var, then keyring's config file), if any."""
+    name = env.get(ENV_KEYRING_BACKEND)
+    if name:
+        return name
+    path = keyring_config_path(env)
+    if not path.exists():
+        return None
+    import configparser
+
+    parser = configparser.RawConfigParser()
+    parser.read(path, encoding="utf-8")
+    if parser.has_option("backend", "default-keyring"):
+        return parser.get("backend", "default-keyring").strip() or None
+    return None
+
+
+def _keyring_errors() -> tuple[type[BaseException], ...]:
+    from keyring.errors import KeyringError
+
+    return (KeyringError, RuntimeError, OSError)
+
+
+class KeyringStore:
+    """The OS keyring through `keyring`, with its backend resolved once and remembered.
+
+    Backend discovery scans every installed backend (~100 ms and a D-Bus round trip). So the backend that
+    discovery found at login is remembered in the profile and loaded by name afterwards; an explicit
+    choice (PYTHON_KEYRING_BACKEND, keyring's config file) always wins over what was remembered.
+    """
+
+    kind = "keyring"
+
+    def __init__(self, env: Mapping[str, str], remembered_backend: str | None = None, backend: Any = None):
+        self._env = env
+        self._remembered = remembered_backend
+        self._backend = backend
+        self._injected = backend  # identifies an injected backend for keyring_guard's stuck-call memory
+
+    @property
+    def backend(self) -> Any:
+        if self._backend is None:
+            self._backend = self._resolve_backend()
+        return self._backend
+
+    @property
+    def backend_name(self) -> str:
+        cls = type(self.backend)
+        return f"{cls.__module__}.{cls.__qualname__}"
+
+    def _resolve_backend(self) -> Any:
+        import keyring
+        import keyring.core
+
+        explicit = configured_backend_name(self._env)
+        for name in (explicit, self._remembered):
+            if not name:
+                continue
+            try:
+                return keyring.core.load_keyring(name)
+            except (ImportError, AttributeError, ValueError) as exc:
+                if name == explicit:
+                    raise ConfigError(
+                        f"Cannot load keyring backend {name!r}: {exc}",
+                        hint="Fix PYTHON_KEYRING_BACKEND or keyringrc.cfg (`python -m keyring --list-backends`)",
+                    ) from None
+            except RuntimeError:
+                if name == explicit:
+                    raise KeyringUnavailable(f"Keyring backend {name} is not available") from None
+            # a remembered backend that no longer loads: fall back to discovery
+        return keyring.get_keyring()
+
+    def describe(self) -> str:
+        # Name the backend without loading it when it is already known: describing must stay cheap.
+        name = self.backend_name if self._backend is not None else self._chosen_backend() or self.backend_name
+        return f"keyring ({name})"
+
+    def _chosen_backend(self) -> str | None:
+        return configured_backend_name(self._env) or self._remembered
+
+    def _check_usable(self) -> None:
+        from keyring.backends import fail
+
+        backend = self.backend
+        if isinstance(backend, fail.Keyring) or getattr(backend, "priority", 1) <= 0:
+            raise KeyringUnavailable(
+                "Keyring unavailable: no usable OS keyring was found (no Secret Service on this session)"
+            )
+
+    def _call(self, fn: Callable[[], Any]) -> Any:
+        from keyring.errors import KeyringLocked
+
+        def call() -> Any:
+            self._check_usable()
+            try:
+                return fn()
+            except KeyringLocked as exc:
+                detail = str(exc) or "the collection is locked"
+                raise KeyringUnavailable(f"Keyring locked: {detail}") from None
+            except _keyring_errors() as exc:
+                failure = f"{type(exc).__name__}: {exc}"
+                raise KeyringUnavailable(f"Keyring unavailable: the OS keyring failed ({failure})") from None
+
+        return self._guarded(call)
+
+    def _guarded(self, fn: Callable[[], Any]) -> Any:
+        # Every keyring operation, backend resolution included, under PDAUTH_KEYRING_TIMEOUT.
+        from pdauth.store.guard import run_guarded
+
+        if self._injected is not None:
+            cls = type(self._injected)
+            key, label = f"injected:{id(self._injected)}", f"{cls.__module__}.{cls.__qualname__}"
+        else:
+            key = label = self._chosen_backend() or "auto-detected backend"
+        return run_guarded(fn, env=self._env, key=key, label=label)
+
+    def get(self, key: str) -> str | None:
+        if self._fast_get_possible():
+            value = self._fast_get(key)
+            if value is not None:
+                return value
+            # not found or not readable the fast way: let keyring give the authoritative answer
+        result: str | None = self._call(lambda: self.backend.get_password(SERVICE, key))
+        return result
+
+    def _fast_get(self, key: str) -> str | None:
+        from pdauth.store import secret_service
+        from pdauth.store.guard import keyring_timeout, no_answer
+
+        tool = secret_service.find_secret_tool(self._env)
+        if tool is None:
+            value: str | None = self._guarded(lambda: secret_service.read_secret(SERVICE, key))
+            return value
+        limit = keyring_timeout(self._env)
+        try:
+            return secret_service.lookup_with_secret_tool(tool, SERVICE, key, self._env, limit)
+        except secret_service.SecretToolTimeout:
+            raise no_answer(SECRET_SERVICE_BACKEND, limit) from None
+
+    def _fast_get_possible(self) -> bool:
+        # The fast reader speaks to the Secret Service directly with keyring's own attributes; only when
+        # that is exactly the backend keyring itself would use (so a user's explicit choice is honoured).
+        if self._backend is not None:
+            return False
+        return self._chosen_backend() == SECRET_SERVICE_BACKEND
+
+    def set(self, key: str, value: str) -> None:
+        self._call(lambda: self.backend.set_password(SERVICE, key, value))
+
+    def delete(self, key: str) -> None:
+        from keyring.errors import PasswordDeleteError
+
+        def _delete() -> None:
+            with contextlib.suppress(PasswordDeleteError):  # already gone: logout is idempotent
+                self.backend.delete_password(SERVICE, key)
+
+        self._call(_delete)
+
+
+# -- choosing a store -------------------------------------------------------------------------------
+
+
+def open_store(
+    settings: Settings,
+    *,
+    remembered_backend: str | None = None,
+    ask_passphrase: Callable[[str], str] | None = None,
+    keyring_backend: Any = None,
+) -> SecretStore:
+    if settings.store_kind == "file":
+        from pdauth.store.file import FileStore
+
+        return FileStore(
+            settings.config_dir / "tokens.enc", passphrase=lambda: passphrase(settings.env, ask_passphrase)
+        )
+    return KeyringStore(settings.env, remembered_backend, backend=keyring_backend)
+
+
+def passphrase(env: Mapping[str, str], ask: Callable[[str], str] | None) -> str:
+    from pdauth.core.settings import ENV_PASSPHRASE
+    from pdauth.errors import PassphraseRequired
+
+    value = env.get(ENV_PASSPHRASE)
+    if value:
+        return value
+    if ask is None:
+        raise PassphraseRequired("The encrypted file store needs a passphrase")
+    value = ask("Passphrase for pdauth's encrypted token file")
+    if not value:
+        raise PassphraseRequired("An empty passphrase is not allowed")
+    return value
