@@ -1,3 +1,5 @@
 """pdauth: connect a Pipedrive account over OAuth 2.0 from the terminal."""
 
-__version__ = "0.1.0"
+from pdauth.version import __version__
+
+__all__ = ["__version__"]

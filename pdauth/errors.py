@@ -1,11 +1,18 @@
 """The error tree: every failure pdauth reports is one of these, with an exit code and a next step.
 
-`cli.main` turns them into one line on stderr exactly once; the core raises them and never prints.
+The core raises them and never prints; `report` turns one into its line on stderr, and every front door
+(the typer CLI, the fast `token` and `call` paths) calls it exactly once.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from enum import IntEnum
+
+TYPE_CHECKING = False  # not `from typing import ...`: the token fast path imports this module on errors
+if TYPE_CHECKING:
+    from typing import TextIO
 
 
 class ExitCode(IntEnum):
@@ -14,6 +21,7 @@ class ExitCode(IntEnum):
     USAGE = 2
     AUTH = 4  # as in `gh`: the user must (re)authenticate before anything else will work
     INTERRUPTED = 130
+    BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports `pdauth call … | head`
 
 
 class PdauthError(Exception):
@@ -68,7 +76,11 @@ class AuthorizationDenied(AuthRequired):
 
 
 class AccessTokenRejected(AuthRequired):
-    pass
+    """The API answered 401. `where` names who rejected it (the api_domain), for the messages built on it."""
+
+    def __init__(self, message: str, hint: str | None = None, *, where: str = "Pipedrive") -> None:
+        super().__init__(message, hint)
+        self.where = where
 
 
 # -- login ----------------------------------------------------------------------------------------
@@ -89,10 +101,6 @@ class PortInUse(LoginError):
 
 class CallbackTimeout(LoginError):
     hint = "Run `pdauth login` again (use --timeout SECONDS for more time)"
-
-
-class StateMismatch(LoginError):
-    pass
 
 
 # -- network --------------------------------------------------------------------------------------
@@ -151,3 +159,29 @@ class PassphraseRequired(StoreError):
 
 class LockTimeout(PdauthError):
     hint = "Another pdauth process is refreshing this profile; try again, or kill the stuck process"
+
+
+def report(exc: PdauthError, stream: TextIO | None = None) -> int:
+    """Write `exc` as its one line (`error: what happened. What to do.`) and return its exit code."""
+    out = sys.stderr if stream is None else stream
+    label = "error:"
+    if _colour(out):
+        label = "\x1b[1;31merror:\x1b[0m"
+    out.write(f"{label} {terminal_safe(exc.one_line())}\n")
+    out.flush()
+    return int(exc.exit_code)
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with every control character (ESC, CR, BEL, …) shown as `?`: messages carry server data."""
+    return "".join(c if c.isprintable() or c == " " else "?" for c in text)
+
+
+def _colour(stream: TextIO) -> bool:
+    """As rich decides for the rest of the CLI's output: NO_COLOR wins, then FORCE_COLOR, then a terminal."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())

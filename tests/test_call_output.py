@@ -43,7 +43,7 @@ def test_pretty_array_on_a_terminal_is_the_same_json(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(
         ui, "out", lambda: Console(file=screen, force_terminal=True, color_system="standard", soft_wrap=True)
     )
-    out = Output(pretty=True)
+    out = Output(pretty=True, reporter=ui.TerminalReporter())
     out.items([{"id": 1, "tags": ["x"]}], jsonl=False)
     out.items([{"id": 2}], jsonl=False)
     out.end(jsonl=False)

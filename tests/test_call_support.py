@@ -16,6 +16,7 @@ from pdauth.call.retry import RetryPolicy
 from pdauth.call.spec import build_spec
 from pdauth.core.context import Context, Deps
 from pdauth.login import flow as flows
+from tests.support.fakes import QuietLoginUI
 from tests.support.keyrings import MemoryKeyring
 
 MakeCtx = Callable[..., Context]
@@ -73,7 +74,7 @@ def call_ctx(client_env: dict[str, str], call_keyring: MemoryKeyring) -> MakeCtx
 @pytest.fixture
 def logged_in(call_ctx: MakeCtx, emulator: Any) -> MakeCtx:
     """`call_ctx` after a login; the emulator's stats are reset so a test counts only its own calls."""
-    flows.login(call_ctx(), flows.QuietLoginUI(), timeout=20)
+    flows.login(call_ctx(), QuietLoginUI(), timeout=20)
     emulator.reset_stats()
     return call_ctx
 

@@ -1,6 +1,6 @@
 """`pdauth.call.transport`: what goes on the wire, and what comes back, against a scripted local server.
 
-The requests a session of `pdauth.core.api.new_session` would prepare are the reference for `prepare`: the
+The requests a session of `pdauth.core.http.new_session` would prepare are the reference for `prepare`: the
 header set and order, Content-Length and URL quoting must not change with the HTTP client underneath.
 """
 
@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from pdauth.call.transport import HttpRequest, Transport, TransportError, _tls_context, prepare
-from pdauth.core.api import new_session
+from pdauth.core.http import new_session
 
 TIMEOUT = (2.0, 2.0)
 

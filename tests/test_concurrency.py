@@ -281,7 +281,7 @@ def test_a_lock_held_by_a_live_process_gives_a_bounded_wait_and_a_clear_error(
 # wait, nothing of the core (no config types, no store, no dataclasses, no logging).
 JOINER_PROBE = """
 import sys
-from pdauth.entry import fast_token
+from pdauth.cli.fast_token import fast_token
 code = fast_token(sys.argv[1:])
 loaded = sorted(m for m in sys.modules if m.startswith('pdauth') or m in ('dataclasses', 'logging', 'pathlib'))
 print('LOADED=' + ','.join(loaded), file=sys.stderr)
@@ -289,6 +289,9 @@ sys.exit(code)
 """
 JOINER_MODULES = {
     "pdauth",
+    "pdauth.version",
+    "pdauth.envvars",
+    "pdauth.hotpath.files",
     "pdauth.entry",
     "pdauth.hotpath",
     "pdauth.hotpath.crowd",
@@ -296,6 +299,7 @@ JOINER_MODULES = {
     "pdauth.hotpath.paths",
     "pdauth.hotpath.lock",
     "pdauth.cli",
+    "pdauth.cli.fast_token",
     "pdauth.cli.token_output",
 }
 

@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 import requests
 
-from pdauth.doctor import checks as doctor
-from pdauth.doctor.checks import Check
+from pdauth.doctor import local
+from pdauth.doctor import run as doctor
+from pdauth.doctor.check import Check, blocking_failures
 from pdauth.login import flow as flows
 from tests.conftest import CLI, free_port
+from tests.support.fakes import QuietLoginUI
 from tests.support.keyrings import MemoryKeyring
 from tests.support.remote import context, emulator_env, machine
 from tests.support.trouble_keyrings import ForgetfulKeyring, HangingKeyring, no_keyring
@@ -53,7 +55,7 @@ def env(emulator: Any, redirect_uri: str, isolated_env: Path) -> dict[str, str]:
 
 @pytest.fixture
 def logged_in(env: dict[str, str], keyring: MemoryKeyring) -> dict[str, str]:
-    flows.login(context(env, keyring=keyring, open_browser=browse), flows.QuietLoginUI(), timeout=20)
+    flows.login(context(env, keyring=keyring, open_browser=browse), QuietLoginUI(), timeout=20)
     return env
 
 
@@ -68,7 +70,7 @@ def failed(checks: dict[str, Check]) -> set[str]:
 
 
 def blocked(checks: dict[str, Check]) -> bool:
-    return bool(doctor.blocking_failures(checks.values()))
+    return bool(blocking_failures(checks.values()))
 
 
 def test_everything_passes_after_a_login(
@@ -271,10 +273,8 @@ def test_the_keyring_check_says_how_token_reads_a_secret_service_entry(tmp_path:
 
     tools = tmp_path / "bin"
     tools.mkdir()
-    assert "install secret-tool" in doctor.fast_reader_note(SECRET_SERVICE_BACKEND, {"PATH": str(tools)})
+    assert "install secret-tool" in local.fast_reader_note(SECRET_SERVICE_BACKEND, {"PATH": str(tools)})
     (tools / "secret-tool").write_text("#!/bin/sh\n")
     (tools / "secret-tool").chmod(0o755)
-    assert "reads it with secret-tool" in doctor.fast_reader_note(
-        SECRET_SERVICE_BACKEND, {"PATH": str(tools)}
-    )
-    assert doctor.fast_reader_note("keyring.backends.macOS.Keyring", {"PATH": str(tools)}) == ""
+    assert "reads it with secret-tool" in local.fast_reader_note(SECRET_SERVICE_BACKEND, {"PATH": str(tools)})
+    assert local.fast_reader_note("keyring.backends.macOS.Keyring", {"PATH": str(tools)}) == ""

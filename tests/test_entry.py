@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from pdauth.entry import parse_plain_token_call
+from pdauth.cli.fast_token import parse_plain_token_call
 
 
 @pytest.mark.parametrize(
@@ -39,7 +39,7 @@ def test_everything_else_goes_to_the_full_cli(argv: list[str]) -> None:
 
 PROBE = """
 import sys
-from pdauth.entry import fast_token
+from pdauth.cli.fast_token import fast_token
 code = fast_token(sys.argv[1:])
 heavy = sorted({m.split('.')[0] for m in sys.modules} & {'requests', 'rich', 'typer', 'pydantic', 'urllib3', 'http'})
 print('HEAVY=' + ','.join(heavy), file=sys.stderr)

@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 import requests
 
+from pdauth.core import account
 from pdauth.core.context import Context, Deps
 from pdauth.core.sources import current_token, refresh
+from pdauth.core.vault import load_tokens
 from pdauth.errors import (
     AuthorizationDenied,
     CallbackTimeout,
@@ -21,8 +23,8 @@ from pdauth.errors import (
     RefreshTokenInvalid,
 )
 from pdauth.login import flow as flows
-from pdauth.store.keyring import load_tokens
 from tests.conftest import CLIENT_ID, CLIENT_SECRET
+from tests.support.fakes import QuietLoginUI
 from tests.support.keyrings import FailingKeyring, MemoryKeyring
 
 
@@ -59,7 +61,7 @@ def make_ctx(client_env: dict[str, str], keyring: MemoryKeyring):
 
 
 def do_login(make_ctx: Any, **kw: Any) -> flows.LoginResult:
-    return flows.login(make_ctx(**kw), flows.QuietLoginUI(), timeout=20)
+    return flows.login(make_ctx(**kw), QuietLoginUI(), timeout=20)
 
 
 def test_login_stores_one_entry_and_token_needs_no_network(
@@ -131,7 +133,7 @@ def test_a_login_that_fails_after_the_callback_still_shows_the_browser_its_page(
 
 def test_timeout_when_the_browser_never_comes_back(make_ctx: Any) -> None:
     with pytest.raises(CallbackTimeout):
-        flows.login(make_ctx(open_browser=lambda url: True), flows.QuietLoginUI(), timeout=0.5)
+        flows.login(make_ctx(open_browser=lambda url: True), QuietLoginUI(), timeout=0.5)
 
 
 def test_port_in_use_fails_before_the_browser_opens(make_ctx: Any, redirect_uri: str) -> None:
@@ -143,14 +145,14 @@ def test_port_in_use_fails_before_the_browser_opens(make_ctx: Any, redirect_uri:
         busy.bind(("127.0.0.1", urlsplit(redirect_uri).port or 0))
         busy.listen()
         with pytest.raises(PortInUse):
-            flows.login(make_ctx(open_browser=opened.append), flows.QuietLoginUI(), timeout=5)
+            flows.login(make_ctx(open_browser=opened.append), QuietLoginUI(), timeout=5)
     assert opened == []
 
 
 def test_missing_credentials_without_a_prompt(make_ctx: Any) -> None:
     ctx = make_ctx(env={"PIPEDRIVE_CLIENT_ID": "", "PIPEDRIVE_CLIENT_SECRET": ""})
     with pytest.raises(MissingClientCredentials):
-        flows.login(ctx, flows.QuietLoginUI(), timeout=5)
+        flows.login(ctx, QuietLoginUI(), timeout=5)
 
 
 def test_prompted_credentials_are_remembered(make_ctx: Any, keyring: MemoryKeyring) -> None:
@@ -161,9 +163,7 @@ def test_prompted_credentials_are_remembered(make_ctx: Any, keyring: MemoryKeyri
         asked.append(prompt)
         return CLIENT_ID
 
-    flows.login(
-        make_ctx(env=env, ask=ask, ask_secret=lambda p: CLIENT_SECRET), flows.QuietLoginUI(), timeout=20
-    )
+    flows.login(make_ctx(env=env, ask=ask, ask_secret=lambda p: CLIENT_SECRET), QuietLoginUI(), timeout=20)
     assert len(asked) == 1
     ctx = make_ctx(env=env)  # no prompts: everything must come from config + store
     assert ctx.client_credentials().client_secret == CLIENT_SECRET
@@ -283,7 +283,7 @@ def test_no_keyring_gives_the_three_ways_out(make_ctx: Any) -> None:
     from keyring.backends.fail import Keyring as NoKeyring
 
     with pytest.raises(KeyringUnavailable) as err:
-        flows.login(make_ctx(keyring_backend=NoKeyring()), flows.QuietLoginUI(), timeout=5)
+        flows.login(make_ctx(keyring_backend=NoKeyring()), QuietLoginUI(), timeout=5)
     hint = err.value.hint
     assert "Secret Service" in hint and "--store file" in hint and "PIPEDRIVE_REFRESH_TOKEN" in hint
 
@@ -326,17 +326,17 @@ def test_login_as_someone_else_replaces_and_says_so(make_ctx: Any, emulator: Any
 def test_status_logout_switch(make_ctx: Any, emulator: Any, keyring: MemoryKeyring) -> None:
     do_login(make_ctx)
     do_login(make_ctx, profile="work")
-    statuses = flows.status(make_ctx(), only_selected=False)
+    statuses = account.status(make_ctx(), only_selected=False)
     assert [s.profile for s in statuses] == ["default", "work"] and all(s.usable for s in statuses)
-    flows.switch(make_ctx(), "work")
+    account.switch(make_ctx(), "work")
     assert make_ctx().profile_name == "work"
-    result = flows.logout(make_ctx(), revoke=True)
+    result = account.logout(make_ctx(), revoke=True)
     assert result.revoked and ("pdauth", "work") not in keyring.entries
     assert emulator.stats()["revocations"] == 1
     assert make_ctx().profile_name == "default"
-    assert flows.logout(make_ctx(profile="work"), revoke=False).was_logged_in is False
+    assert account.logout(make_ctx(profile="work"), revoke=False).was_logged_in is False
     with pytest.raises(Exception, match="No profile named"):
-        flows.switch(make_ctx(), "work")
+        account.switch(make_ctx(), "work")
 
 
 def test_whoami_refreshes_once_on_401(make_ctx: Any, emulator: Any) -> None:
@@ -349,7 +349,7 @@ def test_whoami_refreshes_once_on_401(make_ctx: Any, emulator: Any) -> None:
         content_type="application/json",
     )
     emulator.reset_stats()
-    identity, _ = flows.whoami(make_ctx())
+    identity, _ = account.whoami(make_ctx())
     assert identity.name and emulator.stats()["grants"]["refresh_token"] == 1
 
 

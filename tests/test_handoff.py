@@ -19,10 +19,12 @@ from pathlib import Path
 
 import pytest
 
+from pdauth import envvars
 from pdauth.errors import LockTimeout
 from pdauth.hotpath import crowd, handoff
 from pdauth.hotpath import paths as locate
 from pdauth.hotpath.crowd import Turn, take_turn
+from pdauth.hotpath.files import ensure_private_dir
 from pdauth.hotpath.lock import FileLock
 
 # Where there is no SO_PEERCRED (macOS, Windows) there is no socket: waiters only wait for the lock.
@@ -137,7 +139,7 @@ def arrivals(monkeypatch: pytest.MonkeyPatch) -> Arrivals:
 @pytest.fixture
 def lock_path(tmp_path: Path) -> Path:
     directory = tmp_path / "locks"
-    locate.ensure_private_dir(directory)
+    ensure_private_dir(directory)
     return directory / "default.lock"
 
 
@@ -210,7 +212,7 @@ def due_note(
 
 
 def env_for(config: Path, **extra: str) -> dict[str, str]:
-    return {locate.ENV_CONFIG_DIR: str(config), **extra}
+    return {envvars.ENV_CONFIG_DIR: str(config), **extra}
 
 
 # -- the holder hands over --------------------------------------------------------------------------
@@ -392,7 +394,7 @@ def test_a_stale_socket_file_is_replaced_and_waiters_polling_past_it_get_the_tex
 @pytest.fixture
 def long_lock_path(tmp_path: Path) -> Path:
     directory = tmp_path / ("d" * AF_UNIX_PATH_MAX) / "locks"
-    locate.ensure_private_dir(directory)
+    ensure_private_dir(directory)
     path = directory / "default.lock"
     assert len(os.fsencode(handoff.socket_path(path))) > AF_UNIX_PATH_MAX
     return path
@@ -506,7 +508,7 @@ class Leader(threading.Thread):
 
     def run(self) -> None:
         try:
-            locate.ensure_private_dir(os.path.dirname(self.lock_path))
+            ensure_private_dir(os.path.dirname(self.lock_path))
             with exclusive(self.lock_path), handoff.Offer(handoff.socket_path(self.lock_path)) as offer:
                 self.ready.set()
                 deadline = time.monotonic() + WAIT
@@ -552,7 +554,7 @@ def test_take_turn_leads_only_when_the_note_is_within_the_300_s_margin(
         assert (turn.lock is not None) == due
 
 
-@pytest.mark.parametrize("variable", [locate.ENV_ACCESS_TOKEN, locate.ENV_REFRESH_TOKEN])
+@pytest.mark.parametrize("variable", [envvars.ENV_ACCESS_TOKEN, envvars.ENV_REFRESH_TOKEN])
 def test_take_turn_falls_through_when_the_env_provides_a_token(config: Path, variable: str) -> None:
     write_config(config, due_note())
     assert is_neither(turn_of(None, env_for(config, **{variable: "from-env"})))
@@ -575,8 +577,8 @@ def test_take_turn_on_a_due_note_and_a_free_lock_leads_holding_the_lock_until_th
 @pytest.mark.parametrize(
     ("option", "env", "default_profile", "resolved"),
     [
-        ("work", {locate.ENV_PROFILE: "ci"}, "team", "work"),
-        (None, {locate.ENV_PROFILE: "ci"}, "team", "ci"),
+        ("work", {envvars.ENV_PROFILE: "ci"}, "team", "work"),
+        (None, {envvars.ENV_PROFILE: "ci"}, "team", "ci"),
         (None, {}, "team", "team"),
         (None, {}, None, "default"),
     ],
@@ -644,7 +646,7 @@ def test_take_turn_falls_through_when_the_leader_lets_go_without_a_socket_and_ke
         return joiners[-1]
 
     monkeypatch.setattr(crowd, "FileLock", watched)  # still a real lock: it only says when it polls
-    locate.ensure_private_dir(os.path.dirname(lock_file))
+    ensure_private_dir(os.path.dirname(lock_file))
     leader = exclusive(lock_file)
     leader.__enter__()
 
@@ -666,7 +668,7 @@ def test_take_turn_falls_through_when_the_leader_lets_go_without_a_socket_and_ke
 
 @pytest.mark.parametrize(
     ("option", "env", "default_profile"),
-    [("../x", {}, None), (None, {locate.ENV_PROFILE: "../x"}, None), (None, {}, "../x")],
+    [("../x", {}, None), (None, {envvars.ENV_PROFILE: "../x"}, None), (None, {}, "../x")],
 )
 def test_take_turn_falls_through_on_an_invalid_profile_name(
     config: Path, option: str | None, env: dict[str, str], default_profile: str | None

@@ -21,6 +21,7 @@ import requests
 from pdauth.core.context import Context, Deps
 from pdauth.errors import AuthorizationDenied
 from pdauth.login import flow as flows
+from tests.support.fakes import QuietLoginUI
 from tests.support.keyrings import MemoryKeyring
 
 XSS = "<script>alert('pwned')</script><img src=x onerror=alert(1)>"
@@ -247,7 +248,7 @@ def test_hostile_battery_then_the_genuine_callback_completes_the_login(
     emulator.reset_stats()
     browser = HostileBrowser(emulator, redirect_uri)
 
-    result = flows.login(make_ctx(browser), flows.QuietLoginUI(), timeout=45)
+    result = flows.login(make_ctx(browser), QuietLoginUI(), timeout=45)
 
     assert browser.failures == [], "\n".join(browser.failures)
     assert len(browser.answered) == len(battery("x")), "every hostile request got an answer or a clean close"
@@ -281,7 +282,7 @@ def test_an_error_callback_can_only_end_the_attempt_and_is_escaped_everywhere(
         return True
 
     with pytest.raises(AuthorizationDenied) as err:
-        flows.login(make_ctx(browser), flows.QuietLoginUI(), timeout=20)
+        flows.login(make_ctx(browser), QuietLoginUI(), timeout=20)
 
     assert err.value.exit_code == 4
     assert "\x1b" not in err.value.message and "\x07" not in err.value.message

@@ -11,11 +11,13 @@ from typing import Any
 import pytest
 
 from pdauth.core.sources import current_token
+from pdauth.envvars import ENV_KEYRING_TIMEOUT
 from pdauth.errors import ConfigError, KeyringUnavailable, NotLoggedIn
 from pdauth.login import flow as flows
-from pdauth.store.guard import ENV_KEYRING_TIMEOUT, keyring_timeout
+from pdauth.store.guard import keyring_timeout
 from pdauth.store.keyring import SECRET_SERVICE_BACKEND, KeyringStore
 from tests.conftest import CLI
+from tests.support.fakes import QuietLoginUI
 from tests.support.keyrings import FailingKeyring, MemoryKeyring
 from tests.support.remote import Terminal, context, emulator_env
 from tests.support.trouble_keyrings import HangingKeyring, LockedKeyring, no_keyring
@@ -84,7 +86,7 @@ def test_a_hanging_keyring_fails_login_before_the_browser(env: dict[str, str], h
     opened: list[str] = []
     ctx = context({**env, ENV_KEYRING_TIMEOUT: "0.2"}, keyring=hanging, open_browser=opened.append)
     with pytest.raises(KeyringUnavailable, match="did not answer"):
-        flows.login(ctx, flows.QuietLoginUI(), timeout=5)
+        flows.login(ctx, QuietLoginUI(), timeout=5)
     assert opened == []
 
 
@@ -181,7 +183,7 @@ def test_login_offers_the_file_store_without_a_keyring(env: dict[str, str], isol
         confirm=confirm,
         ask_secret=lambda prompt: "a passphrase",
     )
-    result = flows.login(ctx, flows.QuietLoginUI(), timeout=20)
+    result = flows.login(ctx, QuietLoginUI(), timeout=20)
     assert len(confirm.questions) == 1 and "Keyring unavailable" in confirm.questions[0]
     assert "encrypted file store" in confirm.questions[0]
     assert result.store.startswith("encrypted file") and (isolated_env / "tokens.enc").exists()
@@ -194,7 +196,7 @@ def test_declining_the_offer_fails_and_stores_nothing(env: dict[str, str], isola
     opened: list[str] = []
     ctx = context(env, keyring=no_keyring(), open_browser=opened.append, confirm=Answers(False))
     with pytest.raises(KeyringUnavailable) as err:
-        flows.login(ctx, flows.QuietLoginUI(), timeout=5)
+        flows.login(ctx, QuietLoginUI(), timeout=5)
     assert all(way in err.value.hint for way in THREE_WAYS_OUT)
     assert opened == [] and not (isolated_env / "tokens.enc").exists()
 
@@ -202,7 +204,7 @@ def test_declining_the_offer_fails_and_stores_nothing(env: dict[str, str], isola
 def test_no_offer_without_a_terminal(env: dict[str, str]) -> None:
     ctx = context(env, keyring=LockedKeyring(), open_browser=browse, confirm=None)
     with pytest.raises(KeyringUnavailable, match="Keyring locked"):
-        flows.login(ctx, flows.QuietLoginUI(), timeout=5)
+        flows.login(ctx, QuietLoginUI(), timeout=5)
 
 
 def test_a_keyring_that_locks_after_the_browser_is_offered_the_file_store_too(
@@ -215,7 +217,7 @@ def test_a_keyring_that_locks_after_the_browser_is_offered_the_file_store_too(
     ctx = context(
         env, keyring=keyring, open_browser=browse, confirm=confirm, ask_secret=lambda prompt: "a passphrase"
     )
-    result = flows.login(ctx, flows.QuietLoginUI(), timeout=20)
+    result = flows.login(ctx, QuietLoginUI(), timeout=20)
     assert len(confirm.questions) == 1 and confirm.questions[0].startswith("Keyring locked")
     assert result.store.startswith("encrypted file") and keyring.entries == {}
     assert current_token(context({**env, "PDAUTH_PASSPHRASE": "a passphrase"}, keyring=MemoryKeyring())).token

@@ -19,11 +19,13 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 import requests
 
+from pdauth.core import account
 from pdauth.core.context import Context, Deps
 from pdauth.core.redact import REDACTED, RedactingFilter, enable_debug_logging, redact
 from pdauth.core.sources import refresh
 from pdauth.login import flow as flows
 from tests.conftest import CLI, CLIENT_ID, CLIENT_SECRET, REPO
+from tests.support.fakes import QuietLoginUI
 from tests.support.harness import QUIET_BROWSER, stored
 from tests.support.keyrings import MemoryKeyring
 
@@ -105,12 +107,12 @@ def test_debug_logging_of_requests_and_urllib3_never_prints_a_secret(
         requests.get(url, timeout=30)
         return True
 
-    flows.login(make(), flows.QuietLoginUI(), timeout=20)
+    flows.login(make(), QuietLoginUI(), timeout=20)
     first = json.loads(keyring.entries[("pdauth", "default")])
     refresh(make())
-    flows.whoami(make())
+    account.whoami(make())
     second = json.loads(keyring.entries[("pdauth", "default")])
-    flows.logout(make(), revoke=True)
+    account.logout(make(), revoke=True)
 
     log = debug_log.getvalue()
     captured = capfd.readouterr()

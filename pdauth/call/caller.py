@@ -16,17 +16,17 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Final
 
+from pdauth import envvars
 from pdauth.call.pagination import first_query, next_query, page_items
 from pdauth.call.retry import Retrier, RetryPolicy
 from pdauth.call.spec import RequestSpec, target_url
 from pdauth.call.transport import HttpRequest, HttpResponse, Transport, prepare
-from pdauth.core import settings as cfg
-from pdauth.core.api import bearer
 from pdauth.core.context import Context
+from pdauth.core.http import bearer
 from pdauth.core.redact import register_secret
-from pdauth.core.sources import AccessToken, cached_token, current_token, refresh
-from pdauth.errors import AccessTokenRejected, ApiRequestFailed, ConfigError, RequestSpecError
-from pdauth.store.keyring import load_tokens
+from pdauth.core.sources import AccessToken, cached_token, current_token, with_fresh_token
+from pdauth.core.vault import load_tokens
+from pdauth.errors import AccessTokenRejected, ApiRequestFailed, RequestSpecError
 
 log = logging.getLogger(__name__)
 
@@ -92,17 +92,21 @@ class ApiCaller:
         return self._access
 
     def send(self, spec: RequestSpec) -> ApiResponse:
-        """The 2xx/3xx response to `spec`; ApiHttpError (carrying the response) for an HTTP error."""
-        access = self.access
-        response = self._send(spec, access)
-        if response.status == 401:
-            access = self._renew(access)
+        """The 2xx/3xx response to `spec`; ApiHttpError (carrying the response) for an HTTP error.
+
+        A 401 refreshes the token once and repeats the request once (pdauth.core.sources.with_fresh_token).
+        """
+
+        def attempt(access: AccessToken) -> HttpResponse:
             response = self._send(spec, access)
             if response.status == 401:
-                raise AccessTokenRejected(
-                    f"{_domain(access)} rejected the access token even right after a refresh (401)",
-                    hint=f"Run `pdauth login{_profile_flag(self.ctx)}`",
-                )
+                where = access.require_api_domain()
+                raise AccessTokenRejected(f"{where} rejected the access token (401)", where=where)
+            return response
+
+        response, self._access = with_fresh_token(self.ctx, attempt, self.access)
+        register_secret(self._access.token)
+        access = self._access
         result = ApiResponse.of(response)
         if result.status >= 400:
             from pdauth.call.hints import http_error
@@ -144,7 +148,7 @@ class ApiCaller:
     # -- internals ---------------------------------------------------------------------------------
 
     def _send(self, spec: RequestSpec, access: AccessToken) -> HttpResponse:
-        prepared = self._prepare(spec, _domain(access), access.token)
+        prepared = self._prepare(spec, access.require_api_domain(), access.token)
         return self.retrier.send(prepared, idempotent=spec.idempotent)
 
     def _prepare(self, spec: RequestSpec, api_domain: str, token: str) -> HttpRequest:
@@ -156,44 +160,13 @@ class ApiCaller:
         url = target_url(spec, api_domain)
         return prepare(spec.method, url, spec.query, tuple(headers), spec.body)
 
-    def _renew(self, access: AccessToken) -> AccessToken:
-        if not access.refreshable:
-            raise AccessTokenRejected(
-                f"{_domain(access)} rejected {cfg.ENV_ACCESS_TOKEN} (401): it expired or was revoked",
-                hint=f"Set a fresh token (e.g. from `pdauth refresh --export`), or unset "
-                f"{cfg.ENV_ACCESS_TOKEN} to use a stored login",
-            )
-        log.debug("access token rejected (401); refreshing once")
-        self._access = refresh(self.ctx, stale_token=access.token)
-        register_secret(self._access.token)
-        return self._access
-
 
 def offline_api_domain(ctx: Context) -> str | None:
     """The api_domain known without a network call (for --dry-run); None when only a refresh would tell."""
     cached = cached_token(ctx)
     if cached is not None:
-        if not cached.api_domain:
-            raise _missing_domain()
-        return cached.api_domain
-    if ctx.env.get(cfg.ENV_REFRESH_TOKEN):
-        return (ctx.env.get(cfg.ENV_API_DOMAIN) or "").rstrip("/") or ctx.saved_profile.api_domain
+        return cached.require_api_domain()
+    if ctx.env.get(envvars.ENV_REFRESH_TOKEN):
+        return (ctx.env.get(envvars.ENV_API_DOMAIN) or "").rstrip("/") or ctx.saved_profile.api_domain
     tokens = load_tokens(ctx.store, ctx.profile_name)
     return tokens.api_domain if tokens else ctx.saved_profile.api_domain
-
-
-def _domain(access: AccessToken) -> str:
-    if not access.api_domain:
-        raise _missing_domain()
-    return access.api_domain
-
-
-def _missing_domain() -> ConfigError:
-    return ConfigError(
-        f"{cfg.ENV_ACCESS_TOKEN} is set without {cfg.ENV_API_DOMAIN}",
-        hint=f"Set {cfg.ENV_API_DOMAIN} (e.g. https://yourcompany.pipedrive.com)",
-    )
-
-
-def _profile_flag(ctx: Context) -> str:
-    return "" if ctx.profile_name == cfg.DEFAULT_PROFILE else f" -p {ctx.profile_name}"

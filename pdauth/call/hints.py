@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from pdauth.core.api import error_text
+from pdauth.core.http import error_text
 from pdauth.errors import ApiHttpError
 
 DOCS: Final = "https://developers.pipedrive.com/docs/api/v1"

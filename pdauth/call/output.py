@@ -2,7 +2,7 @@
 terminal; for --paginate, one array (or JSON Lines) written page by page as the pages arrive.
 
 Piped output is plain bytes and needs no CLI framework: a page of items is encoded in one C-level
-`json` call and written in one piece. Only terminal output reaches for rich (through `pdauth.cli.ui`).
+`json` call and written in one piece. Terminal output goes through the injected Reporter (rich, in the CLI).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import sys
 from typing import TYPE_CHECKING, Any, BinaryIO, Final
 
 from pdauth.call.pagination import page_items
+from pdauth.core.report import PlainReporter, Reporter
 
 if TYPE_CHECKING:
     from pdauth.call.caller import ApiResponse, RequestPreview
@@ -35,9 +36,12 @@ def write_all(stream: BinaryIO, data: bytes) -> None:
 class Output:
     """Writes to stdout: exact compact JSON when piped, indented and coloured JSON on a terminal."""
 
-    def __init__(self, pretty: bool, stream: BinaryIO | None = None) -> None:
+    def __init__(
+        self, pretty: bool, stream: BinaryIO | None = None, reporter: Reporter | None = None
+    ) -> None:
         self.pretty = pretty
         self._stream = stream
+        self._reporter = reporter or PlainReporter()
         self._count = -1  # items written by items(); -1 = the array is not open yet
 
     def response(self, response: ApiResponse, *, include: bool, jsonl: bool) -> None:
@@ -81,13 +85,14 @@ class Output:
         self._text(("\n]\n" if self._count else "]\n") if self.pretty else "]\n")
         self.flush()
 
-    def preview(self, preview: RequestPreview, *, stream: Any = None, prefix: str = "") -> None:
+    def preview(self, preview: RequestPreview, *, to_stderr: bool = False, prefix: str = "") -> None:
+        """The request as it goes out: on stdout for --dry-run, on stderr (with "> ") for -i."""
         lines = [f"{preview.method} {preview.url}", *(f"{k}: {v}" for k, v in preview.headers)]
         text = "".join(f"{prefix}{line}\n" for line in lines)
         if preview.body is not None:
             text += "\n" + preview.body.decode("utf-8", "replace").rstrip("\n") + "\n"
-        if stream is not None:
-            stream.print(text, end="", markup=False, highlight=False, soft_wrap=True)
+        if to_stderr:
+            self._reporter.echo(text)
         else:
             self._text(text)
 
@@ -109,21 +114,11 @@ class Output:
             self._count += 1
 
     def _pretty(self, data: Any, indent: str = "", end: str = "\n") -> None:
-        import textwrap
-
-        from rich.highlighter import JSONHighlighter
-        from rich.text import Text
-
-        from pdauth.cli import ui
-
-        text = textwrap.indent(json.dumps(data, indent=2, ensure_ascii=False), indent)
-        ui.out().print(JSONHighlighter()(Text(text)), end=end)
+        self._reporter.show_json(data, indent=indent, end=end)
 
     def _text(self, text: str, style: str | None = None) -> None:
         if self.pretty:
-            from pdauth.cli import ui
-
-            ui.out().print(text, end="", style=style, markup=False, highlight=False)
+            self._reporter.show_text(text, style=style)
         elif text:
             write_all(self._binary(), text.encode("utf-8"))
 

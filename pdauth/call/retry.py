@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
 from pdauth.call.transport import TransportError
-from pdauth.core.api import TIMEOUT
+from pdauth.core.http import TIMEOUT
 from pdauth.errors import ApiRequestFailed
 
 if TYPE_CHECKING:

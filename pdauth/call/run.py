@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from queue import Queue
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from pdauth.errors import ApiHttpError, RequestSpecError
+from pdauth.errors import ApiHttpError, ExitCode, RequestSpecError
 
 if TYPE_CHECKING:
     from pdauth.call.caller import ApiCaller
@@ -22,8 +22,6 @@ if TYPE_CHECKING:
     from pdauth.core.context import Context
 
 T = TypeVar("T")
-
-EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports `pdauth call … | head`
 
 
 @dataclass(frozen=True)
@@ -66,8 +64,10 @@ def run_call(options: CallOptions, make_context: Callable[[str | None], Context]
     )
     if o.paginate and spec.method != "GET":
         raise RequestSpecError(f"--paginate works with GET only, not {spec.method}")
-    caller = ApiCaller(make_context(o.profile), RetryPolicy(max_wait=o.max_wait, sleep=sleep_with_spinner))
-    out = Output(pretty=sys.stdout.isatty())
+    ctx = make_context(o.profile)
+    reporter = ctx.deps.reporter
+    caller = ApiCaller(ctx, RetryPolicy(max_wait=o.max_wait, sleep=reporter.wait))
+    out = Output(pretty=sys.stdout.isatty(), reporter=reporter)
     try:
         if o.dry_run:
             out.preview(caller.preview(spec, paginate_limit=o.limit_per_page if o.paginate else None))
@@ -79,7 +79,7 @@ def run_call(options: CallOptions, make_context: Callable[[str | None], Context]
     except BrokenPipeError:
         # The reader left (`| head`): stop fetching, and keep Python from complaining at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_BROKEN_PIPE
+        return int(ExitCode.BROKEN_PIPE)
     finally:
         caller.close()
     return 0
@@ -93,10 +93,8 @@ def _single(caller: ApiCaller, spec: RequestSpec, out: Output, include: bool, js
         response: ApiResponse | None = caller.send(spec)
     except ApiHttpError as exc:
         error, response = exc, exc.response if isinstance(exc.response, ApiResponse) else None
-    if include and not _quiet():
-        from pdauth.cli import ui
-
-        out.preview(caller.preview(spec), stream=ui.err(), prefix="> ")
+    if include:
+        out.preview(caller.preview(spec), to_stderr=True, prefix="> ")
     if response is not None:  # an error's body is data too: it goes to stdout, the message to stderr
         out.response(response, include=include, jsonl=jsonl and error is None)
     if error is not None:
@@ -168,24 +166,3 @@ class WriteBehind(Generic[T]):
                     self._write(value)  # type: ignore[arg-type]  # every value but the last one's is a T
                 except BaseException as exc:  # handed to the caller's thread
                     self._error = exc
-
-
-def sleep_with_spinner(seconds: float, reason: str) -> None:
-    """Waiting out a rate limit or a backoff, said on stderr (a spinner on a terminal)."""
-    import time
-
-    from pdauth.cli import ui
-
-    message = f"{reason} {seconds:.1f} s…"
-    if ui.err().is_terminal:
-        with ui.spinner(message + " (Ctrl-C to stop)"):
-            time.sleep(seconds)
-    else:
-        ui.say(message)
-        time.sleep(seconds)
-
-
-def _quiet() -> bool:
-    from pdauth.cli import ui
-
-    return ui.quiet()

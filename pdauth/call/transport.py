@@ -2,7 +2,7 @@
 
 requests (with urllib3) costs ~100 ms to import and ~1 ms of Python per request: here, 50 pages of 500
 deals take 0.50 s in a bare requests.Session loop and 0.32 s over http.client. `call` needs little of
-requests, and this does that little the way `pdauth.core.api.new_session`'s session did: the same request
+requests, and this does that little the way `pdauth.core.http.new_session`'s session did: the same request
 headers (so --dry-run shows what goes out), requests' URL quoting, certifi's CA bundle, (connect, read)
 timeouts, gzip and deflate bodies; no proxies, no cookies, no redirects followed. A connection the
 server closed while idle is noticed before it is reused. OAuth (a refresh after a 401) still goes
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
-from pdauth.core.api import USER_AGENT
+from pdauth.core.http import USER_AGENT
 
 if TYPE_CHECKING:
     import ssl

@@ -1,16 +1,16 @@
-"""The typer app, its global options, and the one place where errors become output and exit codes."""
+"""The typer app, its global options, and the Context every command runs with."""
 
 from __future__ import annotations
 
-import os
-import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 import typer
 
-from pdauth import __version__
-from pdauth.core.context import Context, Deps
+from pdauth.cli import ui
+from pdauth.core.context import Context, Prompts
+from pdauth.core.context import make_context as core_context
+from pdauth.version import __version__
 
 app = typer.Typer(
     name="pdauth",
@@ -31,10 +31,23 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 
 
 @dataclass
-class GlobalOptions:
+class Invocation:
+    """What the global options chose for this run. It travels in click's context (`ctx.obj`), not in a
+    module global, so every command of a process (and every test) starts from its own."""
+
     profile: str | None = None
     verbose: bool = False
     quiet: bool = False
+    reporter: ui.TerminalReporter = field(default_factory=ui.TerminalReporter)
+
+
+def invocation(cli: typer.Context) -> Invocation:
+    found = cli.find_object(Invocation)
+    return found if found is not None else Invocation()
+
+
+def reporter(cli: typer.Context) -> ui.TerminalReporter:
+    return invocation(cli).reporter
 
 
 def _version(value: bool) -> None:
@@ -45,6 +58,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
+    context: typer.Context,
     profile: ProfileOpt = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Debug logging on stderr (secrets redacted).")
@@ -54,32 +68,22 @@ def root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
 ) -> None:
-    global _options
-    _options = GlobalOptions(profile=profile, verbose=verbose, quiet=quiet)
+    context.obj = Invocation(profile, verbose, quiet, ui.TerminalReporter(quiet=quiet))
     if verbose:
         from pdauth.core.redact import enable_debug_logging
 
         enable_debug_logging()
 
 
-_options = GlobalOptions()
+def make_context(
+    cli: typer.Context, profile: str | None = None, *, prompts: bool = True, **deps: object
+) -> Context:
+    """A command's Context: its own -p over the global one, the terminal's prompts (when there is a
+    person to answer: pdauth.core.context.make_context decides) and the rich reporter."""
+    import sys
 
-
-def global_options() -> GlobalOptions:
-    return _options
-
-
-def interactive() -> bool:
-    return sys.stdin.isatty() and sys.stderr.isatty()
-
-
-def make_context(profile: str | None = None, **deps: object) -> Context:
-    """A Context from the command's options, the global ones, the real environment and real prompts."""
-    from pdauth.cli import ui
-
-    options = global_options()
-    prompts: dict[str, object] = {}
-    if interactive():  # prompts, the keyring fallback offer, and pasting the callback address
-        prompts = {"ask": ui.ask, "ask_secret": ui.ask_secret, "confirm": ui.confirm}
-        prompts["paste_input"] = sys.stdin
-    return Context(Deps(env=dict(os.environ), profile=profile or options.profile, **prompts, **deps))  # type: ignore[arg-type]
+    options = invocation(cli)
+    asked = Prompts(ask=ui.ask, ask_secret=ui.ask_secret, confirm=ui.confirm, paste_input=sys.stdin)
+    return core_context(
+        profile or options.profile, prompts=asked if prompts else None, reporter=options.reporter, **deps
+    )

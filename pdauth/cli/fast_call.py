@@ -3,7 +3,7 @@
 typer, click, rich and pydantic take longer to import than a short API call takes to run, and a script
 that pages through a list pays that on every run. The plain shapes of `call` (the options of
 `pdauth.cli.commands.call`, in their ordinary spellings) are recognised here and run through the same
-`call_run.run_call`; errors are printed by the same `ui.error` as the full CLI. Anything else — help,
+`pdauth.call.run.run_call`; errors are printed by the same `pdauth.errors.report` as the full CLI. Anything else — help,
 an unknown or malformed option, a value typer would reject, `-i`, a terminal on stdout (coloured
 output), an interactive session (prompts), shell completion — returns None and goes to the full CLI,
 which then produces exactly its usual output.
@@ -87,16 +87,13 @@ def fast_call(argv: list[str]) -> int | None:
     if options is None:
         return None
     from pdauth.call.run import run_call
-    from pdauth.core.context import Context, Deps
-    from pdauth.errors import ExitCode, PdauthError
+    from pdauth.core.context import make_context
+    from pdauth.errors import ExitCode, PdauthError, report
 
     try:
-        return run_call(options, lambda profile: Context(Deps(env=dict(os.environ), profile=profile)))
+        return run_call(options, make_context)
     except PdauthError as exc:
-        from pdauth.cli import ui
-
-        ui.error(exc.one_line())
-        return int(exc.exit_code)
+        return report(exc)
     except KeyboardInterrupt:
         return int(ExitCode.INTERRUPTED)
 

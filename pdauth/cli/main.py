@@ -7,7 +7,7 @@ import sys
 # Imported for their side effect: each module registers its commands on `app`.
 from pdauth.cli.app import app
 from pdauth.cli.commands import auth, call, doctor, emulator  # noqa: F401
-from pdauth.errors import PdauthError
+from pdauth.errors import PdauthError, report
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -15,10 +15,7 @@ def main(argv: list[str] | None = None) -> None:
 
     typer itself maps usage errors to 2 and Ctrl-C to 130.
     """
-    from pdauth.cli import ui
-
     try:
         app(args=argv, prog_name="pdauth")
     except PdauthError as exc:
-        ui.error(exc.one_line())
-        sys.exit(int(exc.exit_code))
+        sys.exit(report(exc))

@@ -1,12 +1,21 @@
-"""Terminal output: stdout is data, stderr is conversation (spinners, URLs, prompts, messages)."""
+"""Terminal output with rich: stdout is data, stderr is conversation (spinners, URLs, prompts, messages).
+
+`TerminalReporter` is what the CLI hands the layers below it (pdauth.core.report.Reporter); the commands
+themselves print through the same object, so --quiet is one flag on one object, not a module global.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from functools import cache
+from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
+
+from pdauth.errors import terminal_safe
 
 
 @cache
@@ -19,29 +28,67 @@ def out() -> Console:
     return Console(highlight=False, soft_wrap=True)
 
 
-def quiet() -> bool:
-    from pdauth.cli.app import global_options
+def markup_safe(text: str) -> str:
+    """Plain (possibly server-supplied) text for a rich markup string: no markup, no control characters."""
+    return escape(terminal_safe(text))
 
-    return global_options().quiet
+
+class TerminalReporter:
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+
+    # -- pdauth.core.report.Reporter -----------------------------------------------------------------
+
+    def say(self, message: str) -> None:
+        self.rich(markup_safe(message))
+
+    def warn(self, message: str) -> None:
+        err().print(f"[yellow]warning:[/] {markup_safe(message)}", soft_wrap=True)
+
+    def wait(self, seconds: float, reason: str) -> None:
+        message = f"{reason} {seconds:.1f} s…"
+        if err().is_terminal:
+            with self.spinner(message + " (Ctrl-C to stop)"):
+                time.sleep(seconds)
+        else:
+            self.say(message)
+            time.sleep(seconds)
+
+    def echo(self, text: str) -> None:
+        if not self.quiet:
+            err().print(text, end="", markup=False, highlight=False, soft_wrap=True)
+
+    def show_text(self, text: str, style: str | None = None) -> None:
+        out().print(text, end="", style=style, markup=False, highlight=False)
+
+    def show_json(self, data: Any, indent: str = "", end: str = "\n") -> None:
+        import json
+        import textwrap
+
+        from rich.highlighter import JSONHighlighter
+        from rich.text import Text
+
+        text = textwrap.indent(json.dumps(data, indent=2, ensure_ascii=False), indent)
+        out().print(JSONHighlighter()(Text(text)), end=end)
+
+    # -- the CLI's own lines ---------------------------------------------------------------------------
+
+    def rich(self, markup: str) -> None:
+        """A line of rich markup on stderr (the caller escapes what it interpolates); not with --quiet."""
+        if not self.quiet:
+            err().print(markup, soft_wrap=True)
+
+    @contextlib.contextmanager
+    def spinner(self, message: str) -> Iterator[None]:
+        if self.quiet or not err().is_terminal:
+            yield
+            return
+        with err().status(message):
+            yield
 
 
 def error(message: str) -> None:
-    err().print(f"[bold red]error:[/] {_escape(message)}", soft_wrap=True)
-
-
-def warn(message: str) -> None:
-    err().print(f"[yellow]warning:[/] {_escape(message)}", soft_wrap=True)
-
-
-def say(message: str) -> None:
-    if not quiet():
-        err().print(message, soft_wrap=True)
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
+    err().print(f"[bold red]error:[/] {markup_safe(message)}", soft_wrap=True)
 
 
 def ask(prompt: str) -> str:
@@ -62,26 +109,20 @@ def confirm(prompt: str) -> bool:
     return bool(typer.confirm(prompt, default=True, err=True))
 
 
-@contextlib.contextmanager
-def spinner(message: str) -> Iterator[None]:
-    if quiet() or not err().is_terminal:
-        yield
-        return
-    with err().status(message):
-        yield
-
-
 class TerminalLoginUI:
+    def __init__(self, reporter: TerminalReporter) -> None:
+        self.reporter = reporter
+
     def show_url(self, url: str, browser_opened: bool) -> None:
         # Always printed: the browser may not open (no display, SSH), or open on another screen.
         lead = "Opened your browser at:" if browser_opened else "Open this URL in a browser to log in:"
-        if quiet() and browser_opened:
+        if self.reporter.quiet and browser_opened:
             return
         err().print(lead, soft_wrap=True)
         err().print(url, soft_wrap=True, markup=False, highlight=False)
 
     def waiting(self) -> contextlib.AbstractContextManager[None]:
-        return spinner("Waiting for you to approve in the browser (Ctrl-C to cancel)…")
+        return self.reporter.spinner("Waiting for you to approve in the browser (Ctrl-C to cancel)…")
 
     # Shown even with --quiet: without them a remote login cannot complete.
     def show_ssh_tunnel(self, command: str) -> None:
@@ -99,4 +140,4 @@ class TerminalLoginUI:
         )
 
     def paste_rejected(self, message: str) -> None:
-        err().print(f"[yellow]Not accepted:[/] {_escape(message)}", soft_wrap=True)
+        err().print(f"[yellow]Not accepted:[/] {markup_safe(message)}", soft_wrap=True)

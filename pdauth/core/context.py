@@ -13,24 +13,38 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from pdauth import envvars
 from pdauth.core import settings as cfg
+from pdauth.core.vault import client_secret_key, open_store
 from pdauth.errors import MissingClientCredentials
 from pdauth.hotpath import paths as locate
-from pdauth.store.keyring import SecretStore, client_secret_key, open_store
+from pdauth.hotpath.files import ensure_private_dir
+from pdauth.store import SecretStore
 
 if TYPE_CHECKING:
     import requests
 
     from pdauth.core.oauth import ClientCredentials
+    from pdauth.core.report import Reporter
     from pdauth.hotpath.lock import FileLock
-    from pdauth.login.browser import Machine
-    from pdauth.login.paste import LineSource
+
+
+class LineSource(Protocol):
+    """Where a login reads a pasted callback address (stdin on a terminal)."""
+
+    def readline(self, size: int = -1, /) -> str: ...
+
+
+def _plain_reporter() -> Reporter:
+    from pdauth.core.report import PlainReporter
+
+    return PlainReporter()
 
 
 def _default_session() -> requests.Session:
-    from pdauth.core.api import new_session
+    from pdauth.core.http import new_session
 
     return new_session()
 
@@ -46,7 +60,7 @@ class Deps:
     # None: chosen for this machine by pdauth.login.browser (BROWSER, SSH, WSL, display); a callable replaces
     # that choice entirely (it returns whether a browser opened).
     open_browser: Callable[[str], bool] | None = None
-    machine: Machine | None = None  # platform facts for that choice; None = this machine
+    machine: Any = None  # a pdauth.login.browser.Machine (platform facts for that choice); None = this one
     # Prompts; None means "not interactive": anything that would need one fails with a hint instead.
     ask: Callable[[str], str] | None = None
     ask_secret: Callable[[str], str] | None = None
@@ -57,6 +71,7 @@ class Deps:
     # The profile's lock, when the caller already holds it: `pdauth token` takes it before loading the
     # core when it leads a refresh (pdauth.hotpath.crowd), and the refresh must not then wait for itself.
     profile_lock: FileLock | None = None
+    reporter: Reporter = field(default_factory=_plain_reporter)  # how the core talks to the user
 
 
 class Context:
@@ -118,7 +133,7 @@ class Context:
         from pdauth.core.oauth import ClientCredentials
 
         client_id = self.settings.client_id
-        secret = self.env.get(cfg.ENV_CLIENT_SECRET) or (
+        secret = self.env.get(envvars.ENV_CLIENT_SECRET) or (
             self.store.get(client_secret_key(self.profile_name)) if client_id else None
         )
         if not client_id or not secret:
@@ -134,7 +149,7 @@ class Context:
         if held is not None and held.is_on(path):
             return held
         try:
-            cfg.ensure_private_dir(self.settings.lock_dir)
+            ensure_private_dir(self.settings.lock_dir)
         except OSError as exc:
             raise unusable(f"the lock directory {self.settings.lock_dir}", exc) from None
         return FileLock(path, self.deps.lock_timeout, f"the lock of profile {self.profile_name!r}")
@@ -145,3 +160,29 @@ class Context:
             edit(profile)
             config.profiles[self.profile_name] = profile
             self.config.profiles[self.profile_name] = profile
+
+
+@dataclass(frozen=True)
+class Prompts:
+    """How to ask the person at the terminal; used only when stdin and stderr both are one."""
+
+    ask: Callable[[str], str] | None = None
+    ask_secret: Callable[[str], str] | None = None
+    confirm: Callable[[str], bool] | None = None
+    paste_input: LineSource | None = None
+
+
+def interactive() -> bool:
+    import sys
+
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def make_context(profile: str | None = None, *, prompts: Prompts | None = None, **deps: Any) -> Context:
+    """The Context of one invocation, as every front door makes it (the typer CLI, `pdauth token` and
+    `pdauth call` without typer, `doctor`, the library): the real environment unless `env` is given,
+    and prompts only where someone can answer them."""
+    if prompts is not None and interactive():
+        asks = {name: getattr(prompts, name) for name in ("ask", "ask_secret", "confirm", "paste_input")}
+        deps = {**{k: v for k, v in asks.items() if v is not None}, **deps}
+    return Context(Deps(profile=profile, **deps))

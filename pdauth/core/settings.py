@@ -9,21 +9,19 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Final
 
+from pdauth.core.identity import Identity
+from pdauth.envvars import ENV_CLIENT_ID, ENV_OAUTH_URL, ENV_REDIRECT_URI, ENV_STORE
 from pdauth.errors import ConfigError
 from pdauth.hotpath import paths as locate
+from pdauth.hotpath.files import ensure_private_dir, write_private
 
 # Shared with the token fast path, which reads them before the core: see pdauth.hotpath.paths.
 DEFAULT_PROFILE: Final = locate.DEFAULT_PROFILE
-ENV_PROFILE: Final = locate.ENV_PROFILE
-ENV_CONFIG_DIR: Final = locate.ENV_CONFIG_DIR
-ENV_ACCESS_TOKEN: Final = locate.ENV_ACCESS_TOKEN
-ENV_REFRESH_TOKEN: Final = locate.ENV_REFRESH_TOKEN
 CONFIG_FILE: Final = locate.CONFIG_FILE
 
 DEFAULT_OAUTH_URL: Final = "https://oauth.pipedrive.com"
@@ -32,36 +30,9 @@ DEFAULT_OAUTH_URL: Final = "https://oauth.pipedrive.com"
 DEFAULT_REDIRECT_URI: Final = "http://127.0.0.1:8976/callback"
 STORE_KINDS: Final = ("keyring", "file")
 
-ENV_OAUTH_URL: Final = "PDAUTH_OAUTH_URL"
-ENV_REDIRECT_URI: Final = "PDAUTH_REDIRECT_URI"
-ENV_STORE: Final = "PDAUTH_STORE"
-ENV_PASSPHRASE: Final = "PDAUTH_PASSPHRASE"
-ENV_CLIENT_ID: Final = "PIPEDRIVE_CLIENT_ID"
-ENV_CLIENT_SECRET: Final = "PIPEDRIVE_CLIENT_SECRET"
-ENV_API_DOMAIN: Final = "PIPEDRIVE_API_DOMAIN"
-ENV_TOKEN_EXPIRES_AT: Final = "PIPEDRIVE_TOKEN_EXPIRES_AT"
-
 
 def config_dir(env: Mapping[str, str]) -> Path:
     return Path(locate.config_dir(env))
-
-
-@dataclass
-class Identity:
-    """Who a profile is logged in as. An account is (company_id, user_id), never the email."""
-
-    user_id: int
-    name: str
-    email: str
-    company_id: int
-    company_name: str
-    company_domain: str = ""
-
-    def same_account(self, other: Identity) -> bool:
-        return (self.company_id, self.user_id) == (other.company_id, other.user_id)
-
-    def describe(self) -> str:
-        return f"{self.company_name} as {self.name} <{self.email}>"
 
 
 @dataclass
@@ -136,32 +107,6 @@ class ConfigFile:
         if self.default_profile:
             data["default_profile"] = self.default_profile
         write_private(self.path, json.dumps(data, indent=2, sort_keys=True) + "\n")
-
-
-ensure_private_dir = locate.ensure_private_dir
-
-
-def write_private(path: Path, text: str | bytes) -> None:
-    """Write atomically (temp file + rename in the same dir) with mode 0600, in a 0700 directory.
-
-    A crash at any moment leaves either the old file or the new one, never a torn one.
-    """
-    ensure_private_dir(path.parent)
-    data = text.encode("utf-8") if isinstance(text, str) else text
-    import tempfile  # writes only: it pulls in shutil, random, bz2, lzma... which reads do not need
-
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 @dataclass(frozen=True)

@@ -10,23 +10,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, TypeVar
 
+from pdauth import envvars
 from pdauth.core import settings as cfg
 from pdauth.core.context import Context
 from pdauth.core.tokens import TokenSet
-from pdauth.errors import AuthRequired, ConfigError, NotLoggedIn, RefreshTokenInvalid
+from pdauth.core.vault import load_tokens, save_tokens
+from pdauth.errors import AccessTokenRejected, AuthRequired, ConfigError, NotLoggedIn, RefreshTokenInvalid
 from pdauth.hotpath import handoff
 from pdauth.hotpath.paths import REFRESH_MARGIN_SECONDS
-from pdauth.store.keyring import load_tokens, save_tokens
 
 if TYPE_CHECKING:
     from pdauth.hotpath.lock import FileLock
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
-SOURCE_ENV_ACCESS: Final = f"env {cfg.ENV_ACCESS_TOKEN}"
-SOURCE_ENV_REFRESH: Final = f"env {cfg.ENV_REFRESH_TOKEN}"
+SOURCE_ENV_ACCESS: Final = f"env {envvars.ENV_ACCESS_TOKEN}"
+SOURCE_ENV_REFRESH: Final = f"env {envvars.ENV_REFRESH_TOKEN}"
 
 INVALID_GRANT_MESSAGE: Final = (
     "Pipedrive rejected the refresh token (invalid_grant): it expired after 60 idle days "
@@ -47,11 +49,20 @@ class AccessToken:
     def refreshable(self) -> bool:
         return self.source != SOURCE_ENV_ACCESS
 
+    def require_api_domain(self) -> str:
+        """Where API calls with this token go; only an env token can come without one."""
+        if not self.api_domain:
+            raise ConfigError(
+                f"{envvars.ENV_ACCESS_TOKEN} is set without {envvars.ENV_API_DOMAIN}",
+                hint=f"Set {envvars.ENV_API_DOMAIN} (e.g. https://yourcompany.pipedrive.com)",
+            )
+        return self.api_domain
+
 
 def env_source(ctx: Context) -> str | None:
-    if ctx.env.get(cfg.ENV_ACCESS_TOKEN):
+    if ctx.env.get(envvars.ENV_ACCESS_TOKEN):
         return SOURCE_ENV_ACCESS
-    if ctx.env.get(cfg.ENV_REFRESH_TOKEN):
+    if ctx.env.get(envvars.ENV_REFRESH_TOKEN):
         return SOURCE_ENV_REFRESH
     return None
 
@@ -60,10 +71,10 @@ def cached_token(ctx: Context) -> AccessToken | None:
     """A token usable without any network call, or None when getting one needs a refresh."""
     source = env_source(ctx)
     if source == SOURCE_ENV_ACCESS:
-        expires = ctx.env.get(cfg.ENV_TOKEN_EXPIRES_AT)
+        expires = ctx.env.get(envvars.ENV_TOKEN_EXPIRES_AT)
         return AccessToken(
-            token=ctx.env[cfg.ENV_ACCESS_TOKEN],
-            api_domain=(ctx.env.get(cfg.ENV_API_DOMAIN) or "").rstrip("/") or None,
+            token=ctx.env[envvars.ENV_ACCESS_TOKEN],
+            api_domain=(ctx.env.get(envvars.ENV_API_DOMAIN) or "").rstrip("/") or None,
             expires_at=_parse_epoch(expires) if expires else None,
             profile=ctx.profile_name,
             source=SOURCE_ENV_ACCESS,
@@ -103,8 +114,8 @@ def refresh(ctx: Context, *, stale_token: str | None = None) -> AccessToken:
     source = env_source(ctx)
     if source == SOURCE_ENV_ACCESS:
         raise AuthRequired(
-            f"{cfg.ENV_ACCESS_TOKEN} is used as it is and cannot be refreshed",
-            hint=f"Unset it to use {cfg.ENV_REFRESH_TOKEN} or a stored login, or provide a new token",
+            f"{envvars.ENV_ACCESS_TOKEN} is used as it is and cannot be refreshed",
+            hint=f"Unset it to use {envvars.ENV_REFRESH_TOKEN} or a stored login, or provide a new token",
         )
     if source == SOURCE_ENV_REFRESH:
         return _from_tokens(ctx, refresh_env(ctx), SOURCE_ENV_REFRESH)
@@ -114,13 +125,13 @@ def refresh(ctx: Context, *, stale_token: str | None = None) -> AccessToken:
 def refresh_env(ctx: Context) -> TokenSet:
     from pdauth.core import oauth
 
-    refresh_token = ctx.env[cfg.ENV_REFRESH_TOKEN]
+    refresh_token = ctx.env[envvars.ENV_REFRESH_TOKEN]
     client = ctx.client_credentials()
     try:
         return oauth.refresh(ctx.session, ctx.settings.oauth_url, client, refresh_token, ctx.now())
     except oauth.OAuthError as exc:
         raise _refresh_failure(
-            exc, hint=f"Create a new refresh token and update {cfg.ENV_REFRESH_TOKEN}"
+            exc, hint=f"Create a new refresh token and update {envvars.ENV_REFRESH_TOKEN}"
         ) from None
 
 
@@ -220,9 +231,9 @@ def _refresh_failure(exc: Exception, hint: str) -> Exception:
 
 
 def not_logged_in(ctx: Context) -> NotLoggedIn:
-    name = ctx.profile_name
-    flag = "" if name == cfg.DEFAULT_PROFILE else f" -p {name}"
-    return NotLoggedIn(f"Profile {name!r} is not logged in", hint=f"Run `pdauth login{flag}`")
+    return NotLoggedIn(
+        f"Profile {ctx.profile_name!r} is not logged in", hint=f"Run `pdauth login{profile_flag(ctx)}`"
+    )
 
 
 def _from_tokens(ctx: Context, tokens: TokenSet, source: str) -> AccessToken:
@@ -247,3 +258,41 @@ def _parse_epoch(text: str) -> float | None:
         return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
     except ValueError:
         return None
+
+
+def with_fresh_token(
+    ctx: Context, attempt: Callable[[AccessToken], T], access: AccessToken | None = None
+) -> tuple[T, AccessToken]:
+    """`attempt(access)` with a valid token, and the token it succeeded with.
+
+    When the API rejects the token (`attempt` raises AccessTokenRejected, i.e. a 401), the token is
+    refreshed once, the way `pdauth refresh` does it but taking a refresh someone else made meanwhile,
+    and `attempt` runs once more. A token from PIPEDRIVE_ACCESS_TOKEN cannot be refreshed: its rejection
+    says which variable to replace.
+    """
+    access = access or current_token(ctx)
+    try:
+        return attempt(access), access
+    except AccessTokenRejected as exc:
+        if not access.refreshable:
+            raise AccessTokenRejected(
+                f"{exc.where} rejected {envvars.ENV_ACCESS_TOKEN} (401): it expired or was revoked",
+                hint=f"Set a fresh token (e.g. from `pdauth refresh --export`), or unset "
+                f"{envvars.ENV_ACCESS_TOKEN} to use a stored login",
+                where=exc.where,
+            ) from None
+        log.debug("access token rejected (401); refreshing once")
+    fresh = refresh(ctx, stale_token=access.token)
+    try:
+        return attempt(fresh), fresh
+    except AccessTokenRejected as exc:
+        raise AccessTokenRejected(
+            f"{exc.where} rejected the access token even right after a refresh (401)",
+            hint=f"Run `pdauth login{profile_flag(ctx)}`",
+            where=exc.where,
+        ) from None
+
+
+def profile_flag(ctx: Context) -> str:
+    """` -p NAME` for a hint, or nothing for the default profile."""
+    return "" if ctx.profile_name == cfg.DEFAULT_PROFILE else f" -p {ctx.profile_name}"

@@ -11,9 +11,9 @@ import time
 from email.utils import parsedate_to_datetime
 from typing import Final
 
-from pdauth.core import settings as cfg
+from pdauth import envvars
 from pdauth.core.context import Context
-from pdauth.doctor.checks import Check
+from pdauth.doctor.check import Check
 
 # Beyond this, expiry times shown by `status` are off and TLS certificate checks may start to fail.
 MAX_CLOCK_SKEW: Final = 120.0
@@ -43,7 +43,7 @@ def check_oauth_host(ctx: Context, timeout: float) -> list[Check]:
                 "OAuth host",
                 False,
                 detail,
-                f"Check the network connection and firewall, and {cfg.ENV_OAUTH_URL} if it is set",
+                f"Check the network connection and firewall, and {envvars.ENV_OAUTH_URL} if it is set",
                 True,
             ),
             Check("clock", False, "not checked: the OAuth host could not be reached"),
@@ -71,7 +71,7 @@ def check_clock(ctx: Context, date_header: str | None, server: str) -> Check:
 
 
 def check_api_domain(ctx: Context, timeout: float) -> Check:
-    domain = (ctx.env.get(cfg.ENV_API_DOMAIN) or ctx.saved_profile.api_domain or "").rstrip("/")
+    domain = (ctx.env.get(envvars.ENV_API_DOMAIN) or ctx.saved_profile.api_domain or "").rstrip("/")
     if not domain:
         return Check("api_domain", True, "none known yet: the token response names it at login")
     # Without a token the API answers 401: that answer is all reachability needs.
@@ -81,6 +81,6 @@ def check_api_domain(ctx: Context, timeout: float) -> Check:
             "api_domain",
             False,
             detail,
-            f"Check the network connection and firewall (and {cfg.ENV_API_DOMAIN} if it is set)",
+            f"Check the network connection and firewall (and {envvars.ENV_API_DOMAIN} if it is set)",
         )
     return Check("api_domain", True, detail)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from pdauth.core import settings as cfg
+from pdauth import envvars
 from pdauth.core.context import Context
 from pdauth.core.sources import SOURCE_ENV_ACCESS, SOURCE_ENV_REFRESH, env_source
 from pdauth.core.tokens import iso_utc
-from pdauth.doctor.checks import Check
+from pdauth.doctor.check import Check
 
 
 def check_profiles(ctx: Context) -> list[Check]:
     """One row per profile: access-token expiry and refresh-token idle deadline (the 60-day limit)."""
-    from pdauth.login.flow import status
+    from pdauth.core.account import status
 
     now = ctx.now()
     rows = []
@@ -51,44 +51,44 @@ def check_token_source(ctx: Context) -> Check:
     source = env_source(ctx)
     if source == SOURCE_ENV_ACCESS:
         detail = (
-            f"{cfg.ENV_ACCESS_TOKEN} is set: used as it is, ahead of {cfg.ENV_REFRESH_TOKEN} and the "
+            f"{envvars.ENV_ACCESS_TOKEN} is set: used as it is, ahead of {envvars.ENV_REFRESH_TOKEN} and the "
             f"stored login of profile {profile} ({why}); it cannot be refreshed"
         )
-        if not ctx.env.get(cfg.ENV_API_DOMAIN):
+        if not ctx.env.get(envvars.ENV_API_DOMAIN):
             return Check(
                 "token source",
                 False,
-                detail + f", and {cfg.ENV_API_DOMAIN} is missing",
-                f"Set {cfg.ENV_API_DOMAIN} (e.g. https://yourcompany.pipedrive.com)",
+                detail + f", and {envvars.ENV_API_DOMAIN} is missing",
+                f"Set {envvars.ENV_API_DOMAIN} (e.g. https://yourcompany.pipedrive.com)",
             )
         return Check("token source", True, detail)
     if source == SOURCE_ENV_REFRESH:
         detail = (
-            f"{cfg.ENV_REFRESH_TOKEN} is set: refreshed in memory on every call, ahead of the stored "
+            f"{envvars.ENV_REFRESH_TOKEN} is set: refreshed in memory on every call, ahead of the stored "
             f"login of profile {profile} ({why})"
         )
-        missing = [n for n in (cfg.ENV_CLIENT_ID, cfg.ENV_CLIENT_SECRET) if not ctx.env.get(n)]
+        missing = [n for n in (envvars.ENV_CLIENT_ID, envvars.ENV_CLIENT_SECRET) if not ctx.env.get(n)]
         if missing:
             return Check(
                 "token source",
                 False,
                 detail + f", but {' and '.join(missing)} missing",
-                f"Set {' and '.join(missing)} next to {cfg.ENV_REFRESH_TOKEN}",
+                f"Set {' and '.join(missing)} next to {envvars.ENV_REFRESH_TOKEN}",
             )
         return Check("token source", True, detail)
     return Check(
         "token source",
         True,
-        f"the stored login of profile {profile} ({why}); no {cfg.ENV_ACCESS_TOKEN} or "
-        f"{cfg.ENV_REFRESH_TOKEN} in the environment",
+        f"the stored login of profile {profile} ({why}); no {envvars.ENV_ACCESS_TOKEN} or "
+        f"{envvars.ENV_REFRESH_TOKEN} in the environment",
     )
 
 
 def _profile_reason(ctx: Context) -> str:
     if ctx.deps.profile:
         return "chosen with --profile"
-    if ctx.env.get(cfg.ENV_PROFILE):
-        return f"chosen by {cfg.ENV_PROFILE}"
+    if ctx.env.get(envvars.ENV_PROFILE):
+        return f"chosen by {envvars.ENV_PROFILE}"
     if ctx.config.default_profile:
         return "the default set with `pdauth switch`"
     return "the built-in default"

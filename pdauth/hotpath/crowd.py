@@ -19,8 +19,10 @@ from __future__ import annotations
 import json
 import time
 
+from pdauth import envvars
 from pdauth.hotpath import handoff
 from pdauth.hotpath import paths as locate
+from pdauth.hotpath.files import ensure_private_dir
 from pdauth.hotpath.lock import FileLock
 
 TYPE_CHECKING = False  # not `from typing import ...`: typing costs a waiting process ~5 ms
@@ -70,7 +72,7 @@ def take_turn(
     directory, name = due
     lock = FileLock(locate.lock_path(directory, name), timeout, f"the lock of profile {name!r}")
     try:
-        locate.ensure_private_dir(locate.lock_dir(directory))
+        ensure_private_dir(locate.lock_dir(directory))
     except OSError:
         return Turn()  # the core meets the same problem and reports it
     lock.__enter__()  # ConfigError when the lock file cannot be opened
@@ -85,7 +87,7 @@ def take_turn(
 
 def _due_profile(option: str | None, env: Mapping[str, str], now: float) -> tuple[str, str] | None:
     """(config dir, profile) when the profile's stored token is noted as due for a refresh."""
-    if env.get(locate.ENV_ACCESS_TOKEN) or env.get(locate.ENV_REFRESH_TOKEN):
+    if env.get(envvars.ENV_ACCESS_TOKEN) or env.get(envvars.ENV_REFRESH_TOKEN):
         return None  # tokens from the env come first and never touch the store
     directory = locate.config_dir(env)
     try:

@@ -11,16 +11,14 @@ import json
 import os
 import sys
 
+from pdauth.envvars import ENV_CONFIG_DIR, ENV_PROFILE
+
 TYPE_CHECKING = False  # not `from typing import ...`: typing costs a waiting process ~5 ms
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Final
 
 DEFAULT_PROFILE: Final = "default"
-ENV_PROFILE: Final = "PDAUTH_PROFILE"
-ENV_CONFIG_DIR: Final = "PDAUTH_CONFIG_DIR"
-ENV_ACCESS_TOKEN: Final = "PIPEDRIVE_ACCESS_TOKEN"
-ENV_REFRESH_TOKEN: Final = "PIPEDRIVE_REFRESH_TOKEN"
 CONFIG_FILE: Final = "config.json"
 LOCK_DIR: Final = "locks"
 
@@ -82,9 +80,3 @@ def lock_dir(directory: str | os.PathLike[str]) -> str:
 
 def lock_path(directory: str | os.PathLike[str], profile: str) -> str:
     return os.path.join(lock_dir(directory), f"{profile}.lock")
-
-
-def ensure_private_dir(directory: str | os.PathLike[str]) -> None:
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    # makedirs' mode is masked by umask and ignored for an existing dir: set it explicitly.
-    os.chmod(directory, 0o700)

@@ -10,22 +10,22 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from pdauth import envvars
 from pdauth.core import settings as cfg
 from pdauth.core.context import Context
-from pdauth.core.sources import AccessToken, current_token, env_source, refresh, remember_tokens
-from pdauth.core.tokens import REFRESH_TOKEN_IDLE_SECONDS, TokenSet
+from pdauth.core.identity import Identity
+from pdauth.core.sources import remember_tokens
+from pdauth.core.tokens import TokenSet
+from pdauth.core.vault import client_secret_key, save_tokens
 from pdauth.errors import (
-    AccessTokenRejected,
     AuthorizationDenied,
-    ConfigError,
     KeyringUnavailable,
     MissingClientCredentials,
 )
 from pdauth.login.fallback import offer_file_store
-from pdauth.store.keyring import client_secret_key, load_tokens, save_tokens, token_key
 
 if TYPE_CHECKING:
     from pdauth.login.loopback import CallbackInbox
@@ -47,34 +47,17 @@ class LoginUI(Protocol):
     def paste_rejected(self, message: str) -> None: ...
 
 
-class QuietLoginUI:
-    def show_url(self, url: str, browser_opened: bool) -> None:
-        pass
-
-    def waiting(self) -> contextlib.AbstractContextManager[None]:
-        return contextlib.nullcontext()
-
-    def show_ssh_tunnel(self, command: str) -> None:
-        pass
-
-    def prompt_paste(self) -> None:
-        pass
-
-    def paste_rejected(self, message: str) -> None:
-        pass
-
-
 @dataclass(frozen=True)
 class LoginResult:
     profile: str
-    identity: cfg.Identity
-    replaced: cfg.Identity | None
+    identity: Identity
+    replaced: Identity | None
     store: str
 
 
 def login(ctx: Context, ui: LoginUI, *, timeout: float = 300.0, open_browser: bool = True) -> LoginResult:
     from pdauth.core import oauth
-    from pdauth.core.api import fetch_identity
+    from pdauth.core.identity import fetch_identity
     from pdauth.login import browser
     from pdauth.login.loopback import CallbackInbox, CallbackListener, RedirectTarget
     from pdauth.login.paste import start_paste
@@ -89,7 +72,7 @@ def login(ctx: Context, ui: LoginUI, *, timeout: float = 300.0, open_browser: bo
         offer_file_store(ctx, exc)
         stored_secret = ctx.store.get(client_secret_key(ctx.profile_name))
     secret = (
-        ctx.env.get(cfg.ENV_CLIENT_SECRET)
+        ctx.env.get(envvars.ENV_CLIENT_SECRET)
         or stored_secret
         or _ask(ctx, "Pipedrive app client secret", secret=True)
     )
@@ -166,9 +149,7 @@ def _ask(ctx: Context, prompt: str, *, secret: bool) -> str:
     return value
 
 
-def _persist_login(
-    ctx: Context, client: object, tokens: TokenSet, identity: cfg.Identity
-) -> cfg.Identity | None:
+def _persist_login(ctx: Context, client: object, tokens: TokenSet, identity: Identity) -> Identity | None:
     from pdauth.core.oauth import ClientCredentials
 
     assert isinstance(client, ClientCredentials)
@@ -190,155 +171,3 @@ def _persist_login(
 
     ctx.update_profile(edit)
     return replaced
-
-
-# -- using the token --------------------------------------------------------------------------------
-
-
-def with_fresh_token(ctx: Context, call: Callable[[AccessToken], T]) -> T:
-    """Run `call` with a valid token; on a 401, refresh once (if the source allows) and retry once."""
-    access = current_token(ctx)
-    try:
-        return call(access)
-    except AccessTokenRejected:
-        if not access.refreshable:
-            raise
-        log.debug("access token rejected; refreshing once")
-        return call(refresh(ctx, stale_token=access.token))
-
-
-def whoami(ctx: Context) -> tuple[cfg.Identity, AccessToken]:
-    from pdauth.core.api import fetch_identity
-
-    def call(access: AccessToken) -> tuple[cfg.Identity, AccessToken]:
-        if not access.api_domain:
-            raise ConfigError(
-                f"{cfg.ENV_ACCESS_TOKEN} is set without {cfg.ENV_API_DOMAIN}",
-                hint=f"Set {cfg.ENV_API_DOMAIN} (e.g. https://yourcompany.pipedrive.com)",
-            )
-        return fetch_identity(ctx.session, access.api_domain, access.token), access
-
-    return with_fresh_token(ctx, call)
-
-
-# -- status, logout, switch -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ProfileStatus:
-    profile: str
-    is_default: bool
-    selected: bool
-    identity: cfg.Identity | None
-    api_domain: str | None
-    scopes: tuple[str, ...]
-    expires_at: float | None
-    refresh_deadline: float | None
-    source: str
-    usable: bool
-    problem: str | None = None
-
-
-def status(ctx: Context, *, only_selected: bool) -> list[ProfileStatus]:
-    selected = ctx.profile_name
-    names = [selected] if only_selected else sorted(set(ctx.config.profiles) | {selected})
-    return [_profile_status(ctx, name, name == selected) for name in names]
-
-
-def _profile_status(ctx: Context, name: str, selected: bool) -> ProfileStatus:
-    saved = ctx.config.profile(name)
-    status = ProfileStatus(
-        profile=name,
-        is_default=(ctx.config.default_profile or cfg.DEFAULT_PROFILE) == name,
-        selected=selected,
-        identity=saved.identity,
-        api_domain=saved.api_domain,
-        scopes=tuple(saved.scopes),
-        expires_at=saved.expires_at,
-        refresh_deadline=saved.refresh_used_at + REFRESH_TOKEN_IDLE_SECONDS
-        if saved.refresh_used_at
-        else None,
-        source=f"{saved.store or 'keyring'} (not checked)",
-        # Other profiles are judged from the config file alone: checking them could prompt or hang.
-        usable=not selected and saved.identity is not None,
-    )
-    if not selected:
-        return status
-    if source := env_source(ctx):
-        api_domain = ctx.env.get(cfg.ENV_API_DOMAIN) or None
-        return replace(
-            status,
-            api_domain=api_domain,
-            scopes=(),
-            expires_at=None,
-            refresh_deadline=None,
-            source=source,
-            usable=True,
-        )
-    if name not in ctx.config.profiles:
-        return replace(status, problem="not logged in")
-    try:
-        tokens = load_tokens(ctx.store, name)
-    except Exception as exc:  # status reports a broken store; it does not crash on it
-        return replace(status, problem=getattr(exc, "message", str(exc)))
-    if tokens is None:
-        return replace(status, source=ctx.store.describe(), problem="not logged in")
-    return replace(
-        status,
-        api_domain=tokens.api_domain,
-        scopes=tokens.scopes,
-        expires_at=tokens.expires_at,
-        refresh_deadline=tokens.refresh_deadline,
-        source=ctx.store.describe(),
-        usable=_usable(tokens, ctx.now()),
-    )
-
-
-def _usable(tokens: TokenSet, now: float) -> bool:
-    deadline = tokens.refresh_deadline
-    return not tokens.expires_within(now, 0) or (deadline is not None and deadline > now)
-
-
-@dataclass(frozen=True)
-class LogoutResult:
-    profile: str
-    was_logged_in: bool
-    revoked: bool
-
-
-def logout(ctx: Context, *, revoke: bool) -> LogoutResult:
-    name = ctx.profile_name
-    tokens = load_tokens(ctx.store, name)
-    revoked = False
-    if revoke and tokens is not None and tokens.refresh_token:
-        from pdauth.core import oauth
-
-        # Revoke first: if Pipedrive cannot be reached, nothing local is forgotten yet.
-        oauth.revoke(
-            ctx.session,
-            ctx.settings.oauth_url,
-            ctx.client_credentials(),
-            tokens.refresh_token,
-            "refresh_token",
-        )
-        revoked = True
-    ctx.store.delete(token_key(name))
-    ctx.store.delete(client_secret_key(name))
-    was_known = name in ctx.config.profiles
-    if was_known:
-        with cfg.editing(ctx.config_dir) as config:
-            config.profiles.pop(name, None)
-            if config.default_profile == name:
-                config.default_profile = None
-    return LogoutResult(name, tokens is not None or was_known, revoked)
-
-
-def switch(ctx: Context, name: str) -> str:
-    if name not in ctx.config.profiles:
-        known = ", ".join(sorted(ctx.config.profiles)) or "none yet"
-        raise ConfigError(
-            f"No profile named {name!r} (known: {known})", hint=f"Run `pdauth login -p {name}` first"
-        )
-    with cfg.editing(ctx.config_dir) as config:
-        config.default_profile = name
-    return name

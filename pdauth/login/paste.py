@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Final, Protocol
 
 if TYPE_CHECKING:
+    from pdauth.core.context import LineSource
     from pdauth.login.loopback import CallbackInbox
 
 # A pasted address is a few hundred characters; anything longer is not one, and is not kept whole.
@@ -24,10 +25,6 @@ NOT_AN_ADDRESS: Final = (
     "That is not the address from the browser: copy the whole address bar "
     "(it starts with http:// and contains code= and state=)."
 )
-
-
-class LineSource(Protocol):
-    def readline(self, size: int = -1, /) -> str: ...
 
 
 class PasteUI(Protocol):

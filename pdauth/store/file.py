@@ -15,8 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
-from pdauth.core.settings import write_private
 from pdauth.errors import StoreError, WrongPassphrase
+from pdauth.hotpath.files import write_private
 
 FORMAT_VERSION: Final = 1
 # scrypt cost: 2**15 * 8 * 128 bytes = 32 MiB of memory per derivation, ~0.1 s here.

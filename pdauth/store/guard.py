@@ -15,11 +15,11 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Final, TypeVar
 
+from pdauth.envvars import ENV_KEYRING_TIMEOUT
 from pdauth.errors import ConfigError, KeyringUnavailable
 
 T = TypeVar("T")
 
-ENV_KEYRING_TIMEOUT: Final = "PDAUTH_KEYRING_TIMEOUT"
 DEFAULT_KEYRING_TIMEOUT: Final = 5.0
 
 _stuck: dict[str, threading.Thread] = {}

@@ -1,7 +1,7 @@
-"""Where secrets live: the OS keyring (default) or the encrypted file store (opt-in).
+"""The OS keyring through `keyring`: the default store of a profile's secrets.
 
-A store is a tiny string map. Per profile it holds two entries: the whole token set as one JSON document
-(so an update is one write) and the app's client secret. keyring enters pdauth only through this module.
+keyring enters pdauth only through this module. Each operation runs under PDAUTH_KEYRING_TIMEOUT
+(pdauth.store.guard); a Secret Service entry is read the fast way where it can be (pdauth.store.secret_service).
 """
 
 from __future__ import annotations
@@ -9,58 +9,13 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import Any, Final
 
-from pdauth.core.redact import register_secret
-from pdauth.core.tokens import TokenSet
-from pdauth.errors import ConfigError, KeyringUnavailable, StoreError
-
-if TYPE_CHECKING:
-    from pdauth.core.settings import Settings
+from pdauth.envvars import ENV_KEYRING_BACKEND
+from pdauth.errors import ConfigError, KeyringUnavailable
 
 SERVICE: Final = "pdauth"
 SECRET_SERVICE_BACKEND: Final = "keyring.backends.SecretService.Keyring"
-ENV_KEYRING_BACKEND: Final = "PYTHON_KEYRING_BACKEND"
-
-
-def token_key(profile: str) -> str:
-    return profile
-
-
-def client_secret_key(profile: str) -> str:
-    return f"{profile}:client_secret"
-
-
-class SecretStore(Protocol):
-    kind: str
-
-    def describe(self) -> str: ...
-    def get(self, key: str) -> str | None: ...
-    def set(self, key: str, value: str) -> None: ...
-    def delete(self, key: str) -> None: ...
-
-
-def load_tokens(store: SecretStore, profile: str) -> TokenSet | None:
-    raw = store.get(token_key(profile))
-    if raw is None:
-        return None
-    try:
-        tokens = TokenSet.from_json(raw)
-        register_secret(tokens.access_token)
-        register_secret(tokens.refresh_token)
-        return tokens
-    except (ValueError, KeyError, TypeError):
-        raise StoreError(
-            f"The stored token set of profile {profile!r} is unreadable",
-            hint=f"Run `pdauth logout -p {profile}` and `pdauth login -p {profile}`",
-        ) from None
-
-
-def save_tokens(store: SecretStore, profile: str, tokens: TokenSet) -> None:
-    store.set(token_key(profile), tokens.to_json())
-
-
-# -- keyring ----------------------------------------------------------------------------------------
 
 
 def keyring_config_path(env: Mapping[str, str]) -> Path:
@@ -226,37 +181,3 @@ class KeyringStore:
                 self.backend.delete_password(SERVICE, key)
 
         self._call(_delete)
-
-
-# -- choosing a store -------------------------------------------------------------------------------
-
-
-def open_store(
-    settings: Settings,
-    *,
-    remembered_backend: str | None = None,
-    ask_passphrase: Callable[[str], str] | None = None,
-    keyring_backend: Any = None,
-) -> SecretStore:
-    if settings.store_kind == "file":
-        from pdauth.store.file import FileStore
-
-        return FileStore(
-            settings.config_dir / "tokens.enc", passphrase=lambda: passphrase(settings.env, ask_passphrase)
-        )
-    return KeyringStore(settings.env, remembered_backend, backend=keyring_backend)
-
-
-def passphrase(env: Mapping[str, str], ask: Callable[[str], str] | None) -> str:
-    from pdauth.core.settings import ENV_PASSPHRASE
-    from pdauth.errors import PassphraseRequired
-
-    value = env.get(ENV_PASSPHRASE)
-    if value:
-        return value
-    if ask is None:
-        raise PassphraseRequired("The encrypted file store needs a passphrase")
-    value = ask("Passphrase for pdauth's encrypted token file")
-    if not value:
-        raise PassphraseRequired("An empty passphrase is not allowed")
-    return value

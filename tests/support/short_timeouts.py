@@ -11,12 +11,12 @@ import os
 
 
 def main() -> None:
-    import pdauth.core.api
+    import pdauth.core.http
     import pdauth.core.oauth
 
     seconds = float(os.environ.get("PDAUTH_TEST_READ_TIMEOUT", "0.5"))
     pdauth.core.oauth.TIMEOUT = (5.0, seconds)  # type: ignore[misc]
-    pdauth.core.api.TIMEOUT = (5.0, seconds)  # type: ignore[misc]
+    pdauth.core.http.TIMEOUT = (5.0, seconds)  # type: ignore[misc]
     from pdauth.entry import main as pdauth_main
 
     pdauth_main()

@@ -11,17 +11,19 @@ from typing import Annotated
 import typer
 
 from pdauth.cli import ui
-from pdauth.cli.app import JsonOpt, ProfileOpt, app, make_context
-from pdauth.core.settings import ENV_ACCESS_TOKEN, ENV_API_DOMAIN, ENV_REFRESH_TOKEN, ENV_TOKEN_EXPIRES_AT
+from pdauth.cli.app import JsonOpt, ProfileOpt, app, make_context, reporter
+from pdauth.core import account
 from pdauth.core.sources import SOURCE_ENV_REFRESH, AccessToken, current_token
 from pdauth.core.sources import refresh as refresh_token
 from pdauth.core.tokens import iso_utc
+from pdauth.envvars import ENV_ACCESS_TOKEN, ENV_API_DOMAIN, ENV_REFRESH_TOKEN, ENV_TOKEN_EXPIRES_AT
 from pdauth.errors import ExitCode, LoginCancelled, PdauthError
-from pdauth.login import flow as flows
+from pdauth.login import flow
 
 
 @app.command()
 def login(
+    cli: typer.Context,
     profile: ProfileOpt = None,
     no_browser: Annotated[
         bool, typer.Option("--no-browser", help="Print the URL instead of opening a browser.")
@@ -47,26 +49,33 @@ def login(
     ] = None,
 ) -> None:
     """Log in through the browser and store the tokens (OS keyring by default)."""
-    ctx = make_context(profile, redirect_uri=redirect_uri, store=store)
+    ctx = make_context(cli, profile, redirect_uri=redirect_uri, store=store)
     try:
-        result = flows.login(ctx, ui.TerminalLoginUI(), timeout=timeout, open_browser=not no_browser)
+        result = flow.login(
+            ctx, ui.TerminalLoginUI(reporter(cli)), timeout=timeout, open_browser=not no_browser
+        )
     except KeyboardInterrupt:
         raise LoginCancelled("Login cancelled") from None
     if result.replaced is not None:
-        ui.say(f"Profile {result.profile} was logged in to {result.replaced.describe()}; replaced.")
-    ui.say(f"[green]✓[/] Logged in to {ui._escape(result.identity.describe())} (profile {result.profile})")
+        reporter(cli).say(
+            f"Profile {result.profile} was logged in to {result.replaced.describe()}; replaced."
+        )
+    reporter(cli).rich(
+        f"[green]✓[/] Logged in to {ui.markup_safe(result.identity.describe())} (profile {result.profile})"
+    )
 
 
 @app.command()
-def token(profile: ProfileOpt = None, as_json: JsonOpt = False) -> None:
+def token(cli: typer.Context, profile: ProfileOpt = None, as_json: JsonOpt = False) -> None:
     """Print a valid access token (refreshing it first if needed), and nothing else."""
     from pdauth.cli.token_output import token_output
 
-    sys.stdout.write(token_output(current_token(make_context(profile)), as_json))
+    sys.stdout.write(token_output(current_token(make_context(cli, profile)), as_json))
 
 
 @app.command()
 def refresh(
+    cli: typer.Context,
     profile: ProfileOpt = None,
     as_json: JsonOpt = False,
     export: Annotated[
@@ -80,12 +89,14 @@ def refresh(
     ] = False,
 ) -> None:
     """Refresh the access token now and save it."""
-    ctx = make_context(profile)
+    ctx = make_context(cli, profile)
     access = refresh_token(ctx)
     variables = _exported_variables(access)
     rotated = access.tokens is not None and access.tokens.refresh_token != ctx.env.get(ENV_REFRESH_TOKEN)
     if access.source == SOURCE_ENV_REFRESH and rotated:
-        ui.warn(f"Pipedrive issued a new refresh token: update the {ENV_REFRESH_TOKEN} secret of this CI.")
+        reporter(cli).warn(
+            f"Pipedrive issued a new refresh token: update the {ENV_REFRESH_TOKEN} secret of this CI."
+        )
     if github_env:
         _write_github_env(variables)
         print(f"::add-mask::{access.token}")
@@ -95,7 +106,7 @@ def refresh(
     elif as_json:
         print(json.dumps({**json.loads(_token_json(access)), "source": access.source}))
     if not (export or as_json):
-        ui.say(
+        reporter(cli).say(
             f"Refreshed profile {access.profile}; the access token is valid until {_when(access.expires_at)}."
         )
 
@@ -131,9 +142,9 @@ def _when(epoch: float | None) -> str:
 
 
 @app.command()
-def whoami(profile: ProfileOpt = None, as_json: JsonOpt = False) -> None:
+def whoami(cli: typer.Context, profile: ProfileOpt = None, as_json: JsonOpt = False) -> None:
     """Show the Pipedrive user and company this profile acts as."""
-    identity, access = flows.whoami(make_context(profile))
+    identity, access = account.whoami(make_context(cli, profile))
     data = {
         "name": identity.name,
         "email": identity.email,
@@ -153,10 +164,10 @@ def whoami(profile: ProfileOpt = None, as_json: JsonOpt = False) -> None:
 
 
 @app.command()
-def status(profile: ProfileOpt = None, as_json: JsonOpt = False) -> None:
+def status(cli: typer.Context, profile: ProfileOpt = None, as_json: JsonOpt = False) -> None:
     """Show every profile (or -p one): identity, scopes, expiry, token source. Never a token."""
-    ctx = make_context(profile)
-    statuses = flows.status(ctx, only_selected=profile is not None)
+    ctx = make_context(cli, profile)
+    statuses = account.status(ctx, only_selected=profile is not None)
     if as_json:
         print(json.dumps([_status_dict(s) for s in statuses], indent=2))
     else:
@@ -166,7 +177,7 @@ def status(profile: ProfileOpt = None, as_json: JsonOpt = False) -> None:
         raise typer.Exit(int(ExitCode.AUTH))
 
 
-def _status_dict(s: flows.ProfileStatus) -> dict[str, object]:
+def _status_dict(s: account.ProfileStatus) -> dict[str, object]:
     ident = s.identity
     return {
         "profile": s.profile,
@@ -186,7 +197,7 @@ def _status_dict(s: flows.ProfileStatus) -> dict[str, object]:
     }
 
 
-def _print_status_table(statuses: list[flows.ProfileStatus]) -> None:
+def _print_status_table(statuses: list[account.ProfileStatus]) -> None:
     """One block per profile, like `gh auth status`: readable in any terminal width."""
     console = ui.out()
     for i, s in enumerate(statuses):
@@ -206,11 +217,12 @@ def _print_status_table(statuses: list[flows.ProfileStatus]) -> None:
         if s.problem and s.identity:
             rows["problem"] = s.problem
         for key, value in rows.items():
-            console.print(f"  {key + ':':<15}{ui._escape(value)}")
+            console.print(f"  {key + ':':<15}{ui.markup_safe(value)}")
 
 
 @app.command()
 def logout(
+    cli: typer.Context,
     profile: ProfileOpt = None,
     revoke: Annotated[
         bool,
@@ -221,18 +233,20 @@ def logout(
     ] = False,
 ) -> None:
     """Forget the profile's tokens, client secret and data (idempotent)."""
-    result = flows.logout(make_context(profile), revoke=revoke)
+    result = account.logout(make_context(cli, profile), revoke=revoke)
     if not result.was_logged_in:
-        ui.say(f"Profile {result.profile} was not logged in; nothing to do.")
+        reporter(cli).say(f"Profile {result.profile} was not logged in; nothing to do.")
         return
     revoked = (
         " and revoked its refresh token (the app is uninstalled for that user)" if result.revoked else ""
     )
-    ui.say(f"Logged out of profile {result.profile}{revoked}.")
+    reporter(cli).say(f"Logged out of profile {result.profile}{revoked}.")
 
 
 @app.command()
-def switch(name: Annotated[str, typer.Argument(help="Profile to make the default.")]) -> None:
+def switch(
+    cli: typer.Context, name: Annotated[str, typer.Argument(help="Profile to make the default.")]
+) -> None:
     """Make NAME the default profile."""
-    flows.switch(make_context(name), name)
-    ui.say(f"Default profile is now {name}.")
+    account.switch(make_context(cli, name), name)
+    reporter(cli).say(f"Default profile is now {name}.")

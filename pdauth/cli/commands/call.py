@@ -102,6 +102,7 @@ class _CallCommand(TyperCommand):
 
 @app.command(cls=_CallCommand, epilog=_EPILOG)
 def call(
+    cli: typer.Context,
     first: FirstArg,
     second: PathArg = None,
     query: QueryOpt = None,
@@ -136,6 +137,6 @@ def call(
         max_wait=max_wait,
         profile=profile,
     )
-    code = run_call(options, make_context)
+    code = run_call(options, lambda chosen: make_context(cli, chosen))
     if code:
         raise typer.Exit(code)

@@ -3,40 +3,41 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict
 
 import typer
 
 from pdauth.cli import ui
-from pdauth.cli.app import JsonOpt, ProfileOpt, app, global_options
-from pdauth.core.context import Context, Deps
-from pdauth.doctor import checks as core
+from pdauth.cli.app import JsonOpt, ProfileOpt, app, make_context, reporter
+from pdauth.doctor import run as doctor_run
+from pdauth.doctor.check import Check, blocking_failures
 
 
 @app.command()
-def doctor(profile: ProfileOpt = None, as_json: JsonOpt = False) -> None:
+def doctor(cli: typer.Context, profile: ProfileOpt = None, as_json: JsonOpt = False) -> None:
     """Check what a login needs (store, keyring, browser, port, network, clock, tokens) and how to fix it."""
     # No prompts: a diagnosis never waits for input (a file store without PDAUTH_PASSPHRASE is reported).
-    ctx = Context(Deps(env=dict(os.environ), profile=profile or global_options().profile))
-    checks = core.run(ctx)
-    blocked = core.blocking_failures(checks)
+    ctx = make_context(cli, profile, prompts=False)
+    checks = doctor_run.run(ctx)
+    blocked = blocking_failures(checks)
     if as_json:
         print(json.dumps({"ok": not blocked, "checks": [asdict(c) for c in checks]}, indent=2))
     else:
         _print_table(checks)
         failed = sum(not c.ok for c in checks)
         if blocked:
-            ui.say(f"[red]✗[/] {len(blocked)} problem(s) block a login; {failed} check(s) failed in all.")
+            reporter(cli).rich(
+                f"[red]✗[/] {len(blocked)} problem(s) block a login; {failed} check(s) failed in all."
+            )
         elif failed:
-            ui.say(f"[green]✓[/] Nothing blocks a login; {failed} check(s) have warnings.")
+            reporter(cli).rich(f"[green]✓[/] Nothing blocks a login; {failed} check(s) have warnings.")
         else:
-            ui.say("[green]✓[/] Everything looks fine.")
+            reporter(cli).rich("[green]✓[/] Everything looks fine.")
     if blocked:
         raise typer.Exit(1)
 
 
-def _print_table(checks: list[core.Check]) -> None:
+def _print_table(checks: list[Check]) -> None:
     from rich.table import Table
 
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
@@ -44,5 +45,5 @@ def _print_table(checks: list[core.Check]) -> None:
         table.add_column(column, overflow="fold")
     for c in checks:
         mark = "[green]✓[/]" if c.ok else ("[red]✗[/]" if c.blocking else "[yellow]✗[/]")
-        table.add_row(mark, c.name, ui._escape(c.detail), ui._escape(c.fix or "") if not c.ok else "")
+        table.add_row(mark, c.name, ui.markup_safe(c.detail), ui.markup_safe(c.fix or "") if not c.ok else "")
     ui.out().print(table)

@@ -1,75 +1,32 @@
-"""`pdauth doctor`: check everything a login needs and return what is wrong with how to fix it. Never prints.
-
-Each check returns Check rows; a check that raises becomes a failed row (with the error's own hint) instead
-of ending the run. `blocking` marks failures that stop `pdauth login` from working: they decide the exit
-code. Network checks and token checks live in doctor_network.py and doctor_tokens.py.
+"""Doctor's checks of this machine: versions, config permissions, the store, the keyring backend,
+the browser and the redirect port.
 """
 
 from __future__ import annotations
 
 import secrets
 import sys
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
+from pdauth import envvars
 from pdauth.core import settings as cfg
 from pdauth.core.context import Context
-from pdauth.errors import PassphraseRequired, PdauthError
+from pdauth.doctor.check import Check
+from pdauth.errors import PassphraseRequired
 
 PROBE_PREFIX: Final = "pdauth-doctor:probe-"  # ':' never occurs in a profile name, so never collides
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    ok: bool
-    detail: str
-    fix: str | None = None
-    blocking: bool = False  # a failure of this check stops `pdauth login` from working
-
-
-def run(ctx: Context, *, network_timeout: float = 3.0) -> list[Check]:
-    from pdauth.doctor.network import check_api_domain, check_oauth_host
-    from pdauth.doctor.tokens import check_profiles, check_token_source
-
-    checks: list[Check] = []
-    steps: list[tuple[str, bool, Callable[[], Iterable[Check]]]] = [
-        ("pdauth", True, lambda: [check_versions()]),
-        ("config permissions", False, lambda: [check_permissions(ctx)]),
-        ("store", True, lambda: [check_store(ctx)]),
-        ("keyring backend", ctx.settings.store_kind == "keyring", lambda: [check_keyring_backend(ctx)]),
-        ("browser", False, lambda: [check_browser(ctx)]),
-        ("redirect URI", True, lambda: [check_redirect(ctx)]),
-        ("OAuth host", True, lambda: check_oauth_host(ctx, network_timeout)),
-        ("api_domain", False, lambda: [check_api_domain(ctx, network_timeout)]),
-        ("profiles", False, lambda: check_profiles(ctx)),
-        ("token source", False, lambda: [check_token_source(ctx)]),
-    ]
-    for name, blocking, step in steps:
-        try:
-            checks.extend(step())
-        except PdauthError as exc:
-            checks.append(Check(name, False, exc.message, exc.hint or None, blocking))
-        except Exception as exc:  # a broken check must not hide the others
-            checks.append(Check(name, False, f"check failed: {type(exc).__name__}: {exc}", None, blocking))
-    return checks
-
-
-def blocking_failures(checks: Iterable[Check]) -> list[Check]:
-    return [c for c in checks if c.blocking and not c.ok]
 
 
 def check_versions() -> Check:
     import platform
 
-    import pdauth
+    from pdauth.version import __version__
 
-    where = Path(pdauth.__file__).resolve().parent
+    where = Path(__file__).resolve().parents[1]
     detail = (
-        f"pdauth {pdauth.__version__}, Python {platform.python_version()} ({sys.executable}), "
-        f"installed at {where}"
+        f"pdauth {__version__}, Python {platform.python_version()} ({sys.executable}), installed at {where}"
     )
     ok = sys.version_info >= (3, 11)
     return Check("pdauth", ok, detail, None if ok else "Reinstall pdauth with Python 3.11 or newer", True)
@@ -111,7 +68,7 @@ def check_store(ctx: Context) -> Check:
             "store",
             False,
             f"{store.describe()}: not probed, it needs the passphrase",
-            f"Set {cfg.ENV_PASSPHRASE} to let doctor open it (login will ask for it)",
+            f"Set {envvars.ENV_PASSPHRASE} to let doctor open it (login will ask for it)",
         )
     if read_back != value or not gone:
         return Check(
@@ -127,18 +84,13 @@ def check_store(ctx: Context) -> Check:
 
 def check_keyring_backend(ctx: Context) -> Check:
     from pdauth.store.guard import run_guarded
-    from pdauth.store.keyring import (
-        ENV_KEYRING_BACKEND,
-        KeyringStore,
-        configured_backend_name,
-        keyring_config_path,
-    )
+    from pdauth.store.keyring import KeyringStore, configured_backend_name, keyring_config_path
 
     uses_keyring = ctx.settings.store_kind == "keyring"
     store = ctx.store if uses_keyring else KeyringStore(ctx.env, backend=ctx.deps.keyring_backend)
     assert isinstance(store, KeyringStore)
-    if ctx.env.get(ENV_KEYRING_BACKEND):
-        origin = f"set by {ENV_KEYRING_BACKEND}"
+    if ctx.env.get(envvars.ENV_KEYRING_BACKEND):
+        origin = f"set by {envvars.ENV_KEYRING_BACKEND}"
     elif configured_backend_name(ctx.env):
         origin = f"set in {keyring_config_path(ctx.env)}"
     elif uses_keyring and ctx.saved_profile.keyring_backend:

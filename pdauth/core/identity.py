@@ -1,38 +1,36 @@
-"""Pipedrive REST API basics shared by the commands: the HTTP session and `/api/v1/users/me`.
+"""Who a profile acts as: Pipedrive's `/api/v1/users/me`, read into an Identity.
 
-Every call goes to the account's `api_domain` from the token response, never a hard-coded host.
+An account is (company_id, user_id), never the email: emails change and can be reused.
 """
 
 from __future__ import annotations
 
-import logging
-from typing import TYPE_CHECKING, Any, Final
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from pdauth import __version__
-from pdauth.core.settings import Identity
+from pdauth.core.http import TIMEOUT, bearer, error_text, response_json
 from pdauth.errors import AccessTokenRejected, ApiRequestFailed
 
 if TYPE_CHECKING:
     import requests
 
-log = logging.getLogger(__name__)
 
-TIMEOUT: Final = (5.0, 60.0)
-USER_AGENT: Final = f"pdauth/{__version__}"
+@dataclass
+class Identity:
+    """Who a profile is logged in as. An account is (company_id, user_id), never the email."""
 
+    user_id: int
+    name: str
+    email: str
+    company_id: int
+    company_name: str
+    company_domain: str = ""
 
-def new_session() -> requests.Session:
-    import requests
+    def same_account(self, other: Identity) -> bool:
+        return (self.company_id, self.user_id) == (other.company_id, other.user_id)
 
-    session = requests.Session()
-    session.headers["User-Agent"] = USER_AGENT
-    # Never pick up credentials for Pipedrive hosts from ~/.netrc: pdauth sends exactly one Authorization.
-    session.trust_env = False
-    return session
-
-
-def bearer(access_token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {access_token}"}
+    def describe(self) -> str:
+        return f"{self.company_name} as {self.name} <{self.email}>"
 
 
 def fetch_identity(session: requests.Session, api_domain: str, access_token: str) -> Identity:
@@ -46,9 +44,9 @@ def fetch_identity(session: requests.Session, api_domain: str, access_token: str
             f"Could not reach {api_domain} ({type(exc).__name__})",
             hint="Check the network (and PIPEDRIVE_API_DOMAIN, if set), then try again",
         ) from None
-    body = _json(response)
+    body = response_json(response)
     if response.status_code == 401:
-        raise AccessTokenRejected(f"{api_domain} rejected the access token (401)")
+        raise AccessTokenRejected(f"{api_domain} rejected the access token (401)", where=api_domain)
     if response.status_code != 200 or not isinstance(body, dict) or not isinstance(body.get("data"), dict):
         raise ApiRequestFailed(
             f"GET /api/v1/users/me failed: HTTP {response.status_code} {error_text(body)}".rstrip(),
@@ -66,16 +64,3 @@ def fetch_identity(session: requests.Session, api_domain: str, access_token: str
         )
     except (KeyError, TypeError, ValueError):
         raise ApiRequestFailed("GET /api/v1/users/me returned an unexpected body") from None
-
-
-def _json(response: requests.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def error_text(body: Any) -> str:
-    if isinstance(body, dict):
-        return str(body.get("error") or body.get("message") or "")
-    return ""

@@ -1,0 +1,141 @@
+"""What `whoami`, `status`, `logout` and `switch` do with a profile. Never prints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from pdauth import envvars
+from pdauth.core import settings as cfg
+from pdauth.core.context import Context
+from pdauth.core.identity import Identity, fetch_identity
+from pdauth.core.sources import AccessToken, env_source, with_fresh_token
+from pdauth.core.tokens import REFRESH_TOKEN_IDLE_SECONDS, TokenSet
+from pdauth.core.vault import client_secret_key, load_tokens, token_key
+from pdauth.errors import ConfigError
+
+
+def whoami(ctx: Context) -> tuple[Identity, AccessToken]:
+    """Who the profile's token acts as (one refresh-and-retry if the API rejects it)."""
+    return with_fresh_token(
+        ctx, lambda access: fetch_identity(ctx.session, access.require_api_domain(), access.token)
+    )
+
+
+@dataclass(frozen=True)
+class ProfileStatus:
+    profile: str
+    is_default: bool
+    selected: bool
+    identity: Identity | None
+    api_domain: str | None
+    scopes: tuple[str, ...]
+    expires_at: float | None
+    refresh_deadline: float | None
+    source: str
+    usable: bool
+    problem: str | None = None
+
+
+def status(ctx: Context, *, only_selected: bool) -> list[ProfileStatus]:
+    selected = ctx.profile_name
+    names = [selected] if only_selected else sorted(set(ctx.config.profiles) | {selected})
+    return [_profile_status(ctx, name, name == selected) for name in names]
+
+
+def _profile_status(ctx: Context, name: str, selected: bool) -> ProfileStatus:
+    saved = ctx.config.profile(name)
+    status = ProfileStatus(
+        profile=name,
+        is_default=(ctx.config.default_profile or cfg.DEFAULT_PROFILE) == name,
+        selected=selected,
+        identity=saved.identity,
+        api_domain=saved.api_domain,
+        scopes=tuple(saved.scopes),
+        expires_at=saved.expires_at,
+        refresh_deadline=saved.refresh_used_at + REFRESH_TOKEN_IDLE_SECONDS
+        if saved.refresh_used_at
+        else None,
+        source=f"{saved.store or 'keyring'} (not checked)",
+        # Other profiles are judged from the config file alone: checking them could prompt or hang.
+        usable=not selected and saved.identity is not None,
+    )
+    if not selected:
+        return status
+    if source := env_source(ctx):
+        api_domain = ctx.env.get(envvars.ENV_API_DOMAIN) or None
+        return replace(
+            status,
+            api_domain=api_domain,
+            scopes=(),
+            expires_at=None,
+            refresh_deadline=None,
+            source=source,
+            usable=True,
+        )
+    if name not in ctx.config.profiles:
+        return replace(status, problem="not logged in")
+    try:
+        tokens = load_tokens(ctx.store, name)
+    except Exception as exc:  # status reports a broken store; it does not crash on it
+        return replace(status, problem=getattr(exc, "message", str(exc)))
+    if tokens is None:
+        return replace(status, source=ctx.store.describe(), problem="not logged in")
+    return replace(
+        status,
+        api_domain=tokens.api_domain,
+        scopes=tokens.scopes,
+        expires_at=tokens.expires_at,
+        refresh_deadline=tokens.refresh_deadline,
+        source=ctx.store.describe(),
+        usable=_usable(tokens, ctx.now()),
+    )
+
+
+def _usable(tokens: TokenSet, now: float) -> bool:
+    deadline = tokens.refresh_deadline
+    return not tokens.expires_within(now, 0) or (deadline is not None and deadline > now)
+
+
+@dataclass(frozen=True)
+class LogoutResult:
+    profile: str
+    was_logged_in: bool
+    revoked: bool
+
+
+def logout(ctx: Context, *, revoke: bool) -> LogoutResult:
+    name = ctx.profile_name
+    tokens = load_tokens(ctx.store, name)
+    revoked = False
+    if revoke and tokens is not None and tokens.refresh_token:
+        from pdauth.core import oauth
+
+        # Revoke first: if Pipedrive cannot be reached, nothing local is forgotten yet.
+        oauth.revoke(
+            ctx.session,
+            ctx.settings.oauth_url,
+            ctx.client_credentials(),
+            tokens.refresh_token,
+            "refresh_token",
+        )
+        revoked = True
+    ctx.store.delete(token_key(name))
+    ctx.store.delete(client_secret_key(name))
+    was_known = name in ctx.config.profiles
+    if was_known:
+        with cfg.editing(ctx.config_dir) as config:
+            config.profiles.pop(name, None)
+            if config.default_profile == name:
+                config.default_profile = None
+    return LogoutResult(name, tokens is not None or was_known, revoked)
+
+
+def switch(ctx: Context, name: str) -> str:
+    if name not in ctx.config.profiles:
+        known = ", ".join(sorted(ctx.config.profiles)) or "none yet"
+        raise ConfigError(
+            f"No profile named {name!r} (known: {known})", hint=f"Run `pdauth login -p {name}` first"
+        )
+    with cfg.editing(ctx.config_dir) as config:
+        config.default_profile = name
+    return name

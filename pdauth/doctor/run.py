@@ -1,0 +1,48 @@
+"""`pdauth doctor`: check everything a login needs and return what is wrong with how to fix it. Never prints.
+
+Each check returns Check rows; a check that raises becomes a failed row (with the error's own hint) instead
+of ending the run. `blocking` marks failures that stop `pdauth login` from working: they decide the exit
+code. The checks themselves: pdauth.doctor.local (this machine), .network, .tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from pdauth.core.context import Context
+from pdauth.doctor.check import Check
+from pdauth.doctor.local import (
+    check_browser,
+    check_keyring_backend,
+    check_permissions,
+    check_redirect,
+    check_store,
+    check_versions,
+)
+from pdauth.doctor.network import check_api_domain, check_oauth_host
+from pdauth.doctor.tokens import check_profiles, check_token_source
+from pdauth.errors import PdauthError
+
+
+def run(ctx: Context, *, network_timeout: float = 3.0) -> list[Check]:
+    checks: list[Check] = []
+    steps: list[tuple[str, bool, Callable[[], Iterable[Check]]]] = [
+        ("pdauth", True, lambda: [check_versions()]),
+        ("config permissions", False, lambda: [check_permissions(ctx)]),
+        ("store", True, lambda: [check_store(ctx)]),
+        ("keyring backend", ctx.settings.store_kind == "keyring", lambda: [check_keyring_backend(ctx)]),
+        ("browser", False, lambda: [check_browser(ctx)]),
+        ("redirect URI", True, lambda: [check_redirect(ctx)]),
+        ("OAuth host", True, lambda: check_oauth_host(ctx, network_timeout)),
+        ("api_domain", False, lambda: [check_api_domain(ctx, network_timeout)]),
+        ("profiles", False, lambda: check_profiles(ctx)),
+        ("token source", False, lambda: [check_token_source(ctx)]),
+    ]
+    for name, blocking, step in steps:
+        try:
+            checks.extend(step())
+        except PdauthError as exc:
+            checks.append(Check(name, False, exc.message, exc.hint or None, blocking))
+        except Exception as exc:  # a broken check must not hide the others
+            checks.append(Check(name, False, f"check failed: {type(exc).__name__}: {exc}", None, blocking))
+    return checks
