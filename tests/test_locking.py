@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 
 from pdauth.errors import LockTimeout
-from pdauth.hotpath.lock import FileLock, exclusively
+from pdauth.hotpath.lock import ExclusiveLock, FileLock
 
 
 def test_the_lock_file_is_owner_only_whatever_the_umask(tmp_path: Path) -> None:
     old = os.umask(0)
     try:
-        with exclusively(tmp_path / "p.lock", 1, "the lock"):
+        with ExclusiveLock(tmp_path / "p.lock", 1, "the lock"):
             pass
     finally:
         os.umask(old)
@@ -28,7 +28,7 @@ def test_the_lock_file_is_owner_only_whatever_the_umask(tmp_path: Path) -> None:
 
 def test_exclusive_excludes_everyone_and_leaving_the_block_releases(tmp_path: Path) -> None:
     path = tmp_path / "p.lock"
-    with exclusively(path, 1, "the lock"), FileLock(path, 1, "the lock") as other:
+    with ExclusiveLock(path, 1, "the lock"), FileLock(path, 1, "the lock") as other:
         assert not other.acquire(wait=False)
         assert not other.acquire(shared=True, wait=False)
     with FileLock(path, 1, "the lock") as other:
@@ -54,7 +54,7 @@ def test_waiters_in_shared_mode_all_wake_when_the_holder_lets_go(tmp_path: Path)
             lock.acquire(shared=True)
             both_inside.wait()  # only passes if the two waiters hold the lock at the same time
 
-    with exclusively(path, 1, "the lock"):
+    with ExclusiveLock(path, 1, "the lock"):
         threads = [threading.Thread(target=waiter) for _ in range(2)]
         for t in threads:
             t.start()
@@ -67,9 +67,9 @@ def test_waiters_in_shared_mode_all_wake_when_the_holder_lets_go(tmp_path: Path)
 
 def test_timeout_is_a_one_line_error_with_the_next_step(tmp_path: Path) -> None:
     path = tmp_path / "p.lock"
-    with exclusively(path, 1, "the lock"):
+    with ExclusiveLock(path, 1, "the lock"):
         started = time.monotonic()
-        with pytest.raises(LockTimeout) as err, exclusively(path, 0.2, "the lock of profile 'work'"):
+        with pytest.raises(LockTimeout) as err, ExclusiveLock(path, 0.2, "the lock of profile 'work'"):
             pass
     assert time.monotonic() - started >= 0.2
     assert err.value.one_line().startswith("Waited 0.2 s for the lock of profile 'work'. Another pdauth")
@@ -81,8 +81,8 @@ def test_the_kernel_releases_the_lock_of_a_killed_holder(tmp_path: Path) -> None
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path; from pdauth.hotpath.lock import exclusively\n"
-            "with exclusively(Path(sys.argv[1]), 5, 'x'):\n    print('held', flush=True); time.sleep(60)",
+            "import sys, time; from pathlib import Path; from pdauth.hotpath.lock import ExclusiveLock\n"
+            "with ExclusiveLock(Path(sys.argv[1]), 5, 'x'):\n    print('held', flush=True); time.sleep(60)",
             str(path),
         ],
         stdout=subprocess.PIPE,

@@ -24,7 +24,7 @@ from pdauth.call.transport import HttpRequest, HttpResponse, Transport, prepare
 from pdauth.core.context import Context
 from pdauth.core.http import bearer
 from pdauth.core.redact import register_secret
-from pdauth.core.sources import AccessToken, cached_token, current_token, with_fresh_token
+from pdauth.core.sources import AccessToken, current_token, token_without_refresh, with_fresh_token
 from pdauth.core.vault import load_tokens
 from pdauth.errors import AccessTokenRejected, ApiRequestFailed, RequestSpecError
 
@@ -163,9 +163,9 @@ class ApiCaller:
 
 def offline_api_domain(ctx: Context) -> str | None:
     """The api_domain known without a network call (for --dry-run); None when only a refresh would tell."""
-    cached = cached_token(ctx)
-    if cached is not None:
-        return cached.require_api_domain()
+    ready = token_without_refresh(ctx)
+    if ready is not None:
+        return ready.require_api_domain()
     if ctx.env.get(envvars.ENV_REFRESH_TOKEN):
         return (ctx.env.get(envvars.ENV_API_DOMAIN) or "").rstrip("/") or ctx.saved_profile.api_domain
     tokens = load_tokens(ctx.store, ctx.profile_name)

@@ -75,7 +75,7 @@ def _current_token(profile: str | None, turn: Turn) -> AccessToken:
     from pdauth.core.sources import current_token
 
     # The file store may need its passphrase: ask on the terminal, as the full CLI would.
-    ctx = make_context(profile, prompts=Prompts(ask_secret=_ask_secret), profile_lock=turn.lock)
+    ctx = make_context(profile, prompts=Prompts(ask_secret=_ask_secret), lead_lock=turn.lock)
     return current_token(ctx)
 
 

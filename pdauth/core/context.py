@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pdauth import envvars
 from pdauth.core import settings as cfg
 from pdauth.core.vault import client_secret_key, open_store
-from pdauth.errors import MissingClientCredentials
+from pdauth.errors import MissingClientCredentials, NotLoggedIn
 from pdauth.hotpath import paths as locate
-from pdauth.hotpath.files import ensure_private_dir
 from pdauth.store import SecretStore
 
 if TYPE_CHECKING:
@@ -68,9 +67,9 @@ class Deps:
     paste_input: LineSource | None = None  # where a pasted callback address is read (login)
     keyring_backend: Any = None  # tests inject an in-memory backend; None = resolve as keyring does
     lock_timeout: float = locate.DEFAULT_LOCK_TIMEOUT
-    # The profile's lock, when the caller already holds it: `pdauth token` takes it before loading the
-    # core when it leads a refresh (pdauth.hotpath.crowd), and the refresh must not then wait for itself.
-    profile_lock: FileLock | None = None
+    # The profile's lock, held exclusively when `pdauth token` took it before loading the core to lead a
+    # refresh (pdauth.hotpath.crowd): the refresh protocol then leads with it instead of waiting for itself.
+    lead_lock: FileLock | None = None
     reporter: Reporter = field(default_factory=_plain_reporter)  # how the core talks to the user
 
 
@@ -140,19 +139,15 @@ class Context:
             raise MissingClientCredentials(f"No Pipedrive app credentials for profile {self.profile_name!r}")
         return ClientCredentials(client_id, secret)
 
-    def profile_lock(self) -> FileLock:
-        """The lock that serialises refreshes of one profile across processes (see pdauth.hotpath.lock)."""
-        from pdauth.hotpath.lock import FileLock, unusable
+    @property
+    def profile_flag(self) -> str:
+        """` -p NAME` for a hint's command, or nothing for the default profile."""
+        return "" if self.profile_name == cfg.DEFAULT_PROFILE else f" -p {self.profile_name}"
 
-        path = locate.lock_path(self.config_dir, self.profile_name)
-        held = self.deps.profile_lock
-        if held is not None and held.is_on(path):
-            return held
-        try:
-            ensure_private_dir(self.settings.lock_dir)
-        except OSError as exc:
-            raise unusable(f"the lock directory {self.settings.lock_dir}", exc) from None
-        return FileLock(path, self.deps.lock_timeout, f"the lock of profile {self.profile_name!r}")
+    def not_logged_in(self) -> NotLoggedIn:
+        return NotLoggedIn(
+            f"Profile {self.profile_name!r} is not logged in", hint=f"Run `pdauth login{self.profile_flag}`"
+        )
 
     def update_profile(self, edit: Callable[[cfg.Profile], None]) -> None:
         with cfg.editing(self.config_dir) as config:

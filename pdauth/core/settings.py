@@ -165,10 +165,10 @@ _CONFIG_LOCK_HINT: Final = (
 @contextlib.contextmanager
 def editing(directory: Path) -> Iterator[ConfigFile]:
     """Read-modify-write the config file under a lock, so two processes never lose each other's edit."""
-    from pdauth.hotpath.lock import exclusively
+    from pdauth.hotpath.lock import ExclusiveLock
 
     ensure_private_dir(directory)
-    with exclusively(directory / ".config.lock", 30, "the config file's lock", hint=_CONFIG_LOCK_HINT):
+    with ExclusiveLock(directory / ".config.lock", 30, "the config file's lock", hint=_CONFIG_LOCK_HINT):
         config = ConfigFile.load(directory)
         yield config
         config.save()

@@ -39,8 +39,8 @@ _MAX_POLL = 0.02
 class FileLock:
     """`with FileLock(...) as lock: lock.acquire(...)`; leaving the block releases whatever is held.
 
-    The lock file is created owner-only. `acquire` may be called again to change mode (shared to
-    exclusive): like flock itself, the change is not atomic, so re-read what the lock protects after it.
+    The lock file is created owner-only. To go from shared to exclusive, `release` and `acquire` again
+    (flock itself would drop the shared lock first anyway): re-read what the lock protects after it.
     """
 
     def __init__(self, path: str | os.PathLike[str], timeout: float, what: str, hint: str | None = None):
@@ -84,6 +84,13 @@ class FileLock:
                 return None if wait else False
 
         return self.wait_for(attempt)
+
+    def release(self) -> None:
+        """Let go of whatever is held, keeping the file open to take it again (a join becoming a lead)."""
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        elif self._fallback is not None:  # pragma: no cover - Windows
+            self._fallback.release(force=True)  # type: ignore[attr-defined]
 
     def wait_for(self, attempt: Callable[[float], T | None]) -> T:
         """`attempt(deadline)` until it returns something other than None, polled as this lock's own
@@ -142,8 +149,8 @@ def unusable(place: str, exc: OSError) -> ConfigError:
     )
 
 
-class exclusively(FileLock):  # a class named like a function: it reads `with exclusively(path, ...):`
-    """Hold the lock on `path` exclusively for the block."""
+class ExclusiveLock(FileLock):
+    """A FileLock held exclusively for the whole `with` block: `with ExclusiveLock(path, ...):`."""
 
     def __enter__(self) -> FileLock:
         super().__enter__()

@@ -17,7 +17,7 @@ from pdauth import envvars
 from pdauth.core import settings as cfg
 from pdauth.core.context import Context
 from pdauth.core.identity import Identity
-from pdauth.core.sources import remember_tokens
+from pdauth.core.refresh import remember_tokens
 from pdauth.core.tokens import TokenSet
 from pdauth.core.vault import client_secret_key, save_tokens
 from pdauth.errors import (
