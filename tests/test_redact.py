@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from pdauth.core.redact import REDACTED, RedactingFilter, redact, register_secret
+from pdauth.core.redact import REDACTED, RedactingFilter, Redactor, redact
 
 
 @pytest.mark.parametrize(
@@ -25,8 +25,16 @@ def test_patterns(text: str, secret: str) -> None:
 
 
 def test_registered_values_are_removed_anywhere() -> None:
-    register_secret("plain-looking-secret-42")
-    assert "plain-looking-secret-42" not in redact("oops plain-looking-secret-42 leaked")
+    redactor = Redactor()
+    assert "plain-looking-secret-42" in redactor.clean("oops plain-looking-secret-42 leaked")  # no shape
+    redactor.register("plain-looking-secret-42")
+    assert "plain-looking-secret-42" not in redactor.clean("oops plain-looking-secret-42 leaked")
+
+
+def test_each_invocation_has_its_own_redactor() -> None:
+    first, second = Redactor(), Redactor()
+    first.register("plain-looking-secret-43")
+    assert "plain-looking-secret-43" in second.clean("plain-looking-secret-43")
 
 
 def test_filter_cleans_args_and_tracebacks() -> None:

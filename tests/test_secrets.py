@@ -21,7 +21,7 @@ import requests
 
 from pdauth.core import account
 from pdauth.core.context import Context, Deps
-from pdauth.core.redact import REDACTED, RedactingFilter, enable_debug_logging, redact
+from pdauth.core.redact import REDACTED, RedactingFilter, Redactor, enable_debug_logging, redact
 from pdauth.core.sources import refresh
 from pdauth.login import flow as flows
 from tests.conftest import CLI, CLIENT_ID, CLIENT_SECRET, REPO
@@ -74,13 +74,18 @@ def test_the_filter_removes_unregistered_secrets_by_shape(message: str, secret: 
 
 
 @pytest.fixture
-def debug_log() -> Iterator[io.StringIO]:
-    """`-v` as the CLI enables it, captured; root logging restored afterwards."""
+def redactor() -> Redactor:
+    return Redactor()
+
+
+@pytest.fixture
+def debug_log(redactor: Redactor) -> Iterator[io.StringIO]:
+    """`-v` as the CLI enables it (with the redactor the Contexts share), captured; logging restored afterwards."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     stream = io.StringIO()
     http.client.HTTPConnection.debuglevel = 1  # as if some library had switched header dumps on
-    enable_debug_logging(stream)
+    enable_debug_logging(redactor, stream)
     try:
         yield stream
     finally:
@@ -96,12 +101,13 @@ def test_debug_logging_of_requests_and_urllib3_never_prints_a_secret(
     emulator: Any,
     client_env: dict[str, str],
     capfd: pytest.CaptureFixture[str],
+    redactor: Redactor,
 ) -> None:
     keyring = MemoryKeyring()
     env = client_env
 
     def make() -> Context:
-        return Context(Deps(env=env, keyring_backend=keyring, open_browser=browser))
+        return Context(Deps(env=env, keyring_backend=keyring, open_browser=browser, redactor=redactor))
 
     def browser(url: str) -> bool:
         requests.get(url, timeout=30)

@@ -23,9 +23,7 @@ from pdauth.call.spec import RequestSpec, target_url
 from pdauth.call.transport import HttpRequest, HttpResponse, Transport, prepare
 from pdauth.core.context import Context
 from pdauth.core.http import bearer
-from pdauth.core.redact import register_secret
 from pdauth.core.sources import AccessToken, current_token, token_without_refresh, with_fresh_token
-from pdauth.core.vault import load_tokens
 from pdauth.errors import AccessTokenRejected, ApiRequestFailed, RequestSpecError
 
 log = logging.getLogger(__name__)
@@ -88,7 +86,9 @@ class ApiCaller:
     def access(self) -> AccessToken:
         if self._access is None:
             self._access = current_token(self.ctx)
-            register_secret(self._access.token)  # env tokens never pass the store's registration
+            self.ctx.deps.redactor.register(
+                self._access.token
+            )  # env tokens never pass the store's registration
         return self._access
 
     def send(self, spec: RequestSpec) -> ApiResponse:
@@ -105,7 +105,7 @@ class ApiCaller:
             return response
 
         response, self._access = with_fresh_token(self.ctx, attempt, self.access)
-        register_secret(self._access.token)
+        self.ctx.deps.redactor.register(self._access.token)
         access = self._access
         result = ApiResponse.of(response)
         if result.status >= 400:
@@ -168,5 +168,5 @@ def offline_api_domain(ctx: Context) -> str | None:
         return ready.require_api_domain()
     if ctx.env.get(envvars.ENV_REFRESH_TOKEN):
         return (ctx.env.get(envvars.ENV_API_DOMAIN) or "").rstrip("/") or ctx.saved_profile.api_domain
-    tokens = load_tokens(ctx.store, ctx.profile_name)
+    tokens = ctx.stored_tokens()
     return tokens.api_domain if tokens else ctx.saved_profile.api_domain

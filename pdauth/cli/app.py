@@ -10,6 +10,7 @@ import typer
 from pdauth.cli import ui
 from pdauth.core.context import Context, Prompts
 from pdauth.core.context import make_context as core_context
+from pdauth.core.redact import Redactor
 from pdauth.version import __version__
 
 app = typer.Typer(
@@ -39,6 +40,7 @@ class Invocation:
     verbose: bool = False
     quiet: bool = False
     reporter: ui.TerminalReporter = field(default_factory=ui.TerminalReporter)
+    redactor: Redactor = field(default_factory=Redactor)  # one per run: -v's log filter and the core share it
 
 
 def invocation(cli: typer.Context) -> Invocation:
@@ -68,11 +70,11 @@ def root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
 ) -> None:
-    context.obj = Invocation(profile, verbose, quiet, ui.TerminalReporter(quiet=quiet))
+    chosen = context.obj = Invocation(profile, verbose, quiet, ui.TerminalReporter(quiet=quiet))
     if verbose:
         from pdauth.core.redact import enable_debug_logging
 
-        enable_debug_logging()
+        enable_debug_logging(chosen.redactor)
 
 
 def make_context(
@@ -85,5 +87,9 @@ def make_context(
     options = invocation(cli)
     asked = Prompts(ask=ui.ask, ask_secret=ui.ask_secret, confirm=ui.confirm, paste_input=sys.stdin)
     return core_context(
-        profile or options.profile, prompts=asked if prompts else None, reporter=options.reporter, **deps
+        profile or options.profile,
+        prompts=asked if prompts else None,
+        reporter=options.reporter,
+        redactor=options.redactor,
+        **deps,
     )

@@ -10,7 +10,7 @@ from pdauth.core.context import Context
 from pdauth.core.identity import Identity, fetch_identity
 from pdauth.core.sources import AccessToken, env_source, with_fresh_token
 from pdauth.core.tokens import REFRESH_TOKEN_IDLE_SECONDS, TokenSet
-from pdauth.core.vault import client_secret_key, load_tokens, token_key
+from pdauth.core.vault import client_secret_key, token_key
 from pdauth.errors import ConfigError
 
 
@@ -75,7 +75,7 @@ def _profile_status(ctx: Context, name: str, selected: bool) -> ProfileStatus:
     if name not in ctx.config.profiles:
         return replace(status, problem="not logged in")
     try:
-        tokens = load_tokens(ctx.store, name)
+        tokens = ctx.stored_tokens(name)
     except Exception as exc:  # status reports a broken store; it does not crash on it
         return replace(status, problem=getattr(exc, "message", str(exc)))
     if tokens is None:
@@ -105,7 +105,7 @@ class LogoutResult:
 
 def logout(ctx: Context, *, revoke: bool) -> LogoutResult:
     name = ctx.profile_name
-    tokens = load_tokens(ctx.store, name)
+    tokens = ctx.stored_tokens(name)
     revoked = False
     if revoke and tokens is not None and tokens.refresh_token:
         from pdauth.core import oauth

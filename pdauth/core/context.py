@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pdauth import envvars
 from pdauth.core import settings as cfg
-from pdauth.core.vault import client_secret_key, open_store
+from pdauth.core.redact import Redactor
+from pdauth.core.vault import client_secret_key, load_tokens, open_store
 from pdauth.errors import MissingClientCredentials, NotLoggedIn
 from pdauth.hotpath import paths as locate
 from pdauth.store import SecretStore
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
     from pdauth.core.oauth import ClientCredentials
     from pdauth.core.report import Reporter
+    from pdauth.core.tokens import TokenSet
     from pdauth.hotpath.lock import FileLock
 
 
@@ -71,6 +73,7 @@ class Deps:
     # refresh (pdauth.hotpath.crowd): the refresh protocol then leads with it instead of waiting for itself.
     lead_lock: FileLock | None = None
     reporter: Reporter = field(default_factory=_plain_reporter)  # how the core talks to the user
+    redactor: Redactor = field(default_factory=Redactor)  # the secrets seen, kept out of debug logs
 
 
 class Context:
@@ -137,7 +140,16 @@ class Context:
         )
         if not client_id or not secret:
             raise MissingClientCredentials(f"No Pipedrive app credentials for profile {self.profile_name!r}")
+        self.deps.redactor.register(secret)
         return ClientCredentials(client_id, secret)
+
+    def stored_tokens(self, profile: str | None = None) -> TokenSet | None:
+        """A profile's stored set (this one's by default), its secrets registered with the redactor."""
+        tokens = load_tokens(self.store, profile or self.profile_name)
+        if tokens is not None:
+            self.deps.redactor.register(tokens.access_token)
+            self.deps.redactor.register(tokens.refresh_token)
+        return tokens
 
     @property
     def profile_flag(self) -> str:

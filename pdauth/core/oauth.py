@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlencode
 
-from pdauth.core.redact import register_secret
 from pdauth.core.tokens import MalformedTokenResponse, TokenSet
 from pdauth.errors import PdauthError, TokenRequestFailed
 
 if TYPE_CHECKING:
     import requests
+
+    from pdauth.core.redact import Redactor
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +31,6 @@ TIMEOUT: Final = (5.0, 30.0)
 class ClientCredentials:
     client_id: str
     client_secret: str
-
-    def __post_init__(self) -> None:
-        register_secret(self.client_secret)
 
     def __repr__(self) -> str:  # never let the secret reach a log or a traceback
         return f"ClientCredentials(client_id={self.client_id!r}, client_secret='***')"
@@ -67,15 +65,19 @@ def exchange_code(
     code: str,
     redirect_uri: str,
     now: float,
+    *,
+    redactor: Redactor,
 ) -> TokenSet:
-    register_secret(code)
+    """The token set for a login's authorization code (its secrets registered with `redactor`)."""
+    redactor.register(code)
+    redactor.register(client.client_secret)
     payload = _token_request(
         session,
         oauth_url,
         client,
         {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
     )
-    return _parse(payload, now, None)
+    return _parse(payload, now, None, redactor)
 
 
 def refresh(
@@ -84,11 +86,16 @@ def refresh(
     client: ClientCredentials,
     refresh_token: str,
     now: float,
+    *,
+    redactor: Redactor,
 ) -> TokenSet:
+    """A new token set for `refresh_token` (every secret involved registered with `redactor`)."""
+    redactor.register(refresh_token)
+    redactor.register(client.client_secret)
     payload = _token_request(
         session, oauth_url, client, {"grant_type": "refresh_token", "refresh_token": refresh_token}
     )
-    return _parse(payload, now, refresh_token)
+    return _parse(payload, now, refresh_token, redactor)
 
 
 def revoke(
@@ -111,10 +118,11 @@ def revoke(
         raise _error_from(response)
 
 
-def _parse(payload: Any, now: float, previous_refresh: str | None) -> TokenSet:
+def _parse(payload: Any, now: float, previous_refresh: str | None, redactor: Redactor) -> TokenSet:
     if isinstance(payload, dict):
-        register_secret(payload.get("access_token"))
-        register_secret(payload.get("refresh_token"))
+        for name in ("access_token", "refresh_token"):
+            value = payload.get(name)
+            redactor.register(value if isinstance(value, str) else None)
     try:
         return TokenSet.from_response(payload, now, previous_refresh)
     except MalformedTokenResponse as exc:

@@ -1,8 +1,9 @@
-"""A logging filter that removes secrets from every record before any handler formats it.
+"""Removing secrets from every log record before any handler formats it.
 
-Two layers: secret values pdauth has seen this run (registered as they appear), and patterns that catch
-secrets it has not seen (bearer headers, token-like query/form fields, Pipedrive's token shapes), so a
-debug line from requests/urllib3 cannot leak what pdauth never registered.
+Two layers: the secret values this invocation has seen (a `Redactor`, which the Context carries and the
+core tells of each secret as it appears), and patterns that catch secrets it has not seen (bearer
+headers, token-like query/form fields, Pipedrive's token shapes), so a debug line from requests/urllib3
+cannot leak what pdauth never registered.
 """
 
 from __future__ import annotations
@@ -23,16 +24,24 @@ _PATTERNS: Final = (
     re.compile(r"v1u:[A-Za-z0-9._~+/=-]+"),
 )
 
-_known: set[str] = set()
+
+class Redactor:
+    """The secrets one invocation has seen; `clean` takes them, and anything shaped like one, out of text."""
+
+    def __init__(self) -> None:
+        self._known: set[str] = set()
+
+    def register(self, value: str | None) -> None:
+        if value and len(value) >= 6:
+            self._known.add(value)
+
+    def clean(self, text: str) -> str:
+        return redact(text, self._known)
 
 
-def register_secret(value: str | None) -> None:
-    if value and len(value) >= 6:
-        _known.add(value)
-
-
-def redact(text: str) -> str:
-    for value in sorted(_known, key=len, reverse=True):
+def redact(text: str, known: set[str] | frozenset[str] = frozenset()) -> str:
+    """`text` without the `known` secrets and without anything shaped like a secret."""
+    for value in sorted(known, key=len, reverse=True):
         text = text.replace(value, REDACTED)
     for pattern in _PATTERNS:
         text = pattern.sub(lambda m: (m.group(1) if m.re.groups else "") + REDACTED, text)
@@ -40,23 +49,27 @@ def redact(text: str) -> str:
 
 
 class RedactingFilter(logging.Filter):
+    def __init__(self, redactor: Redactor | None = None) -> None:
+        super().__init__()
+        self.redactor = redactor or Redactor()
+
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        clean = redact(message)
+        clean = self.redactor.clean(message)
         if clean != message or record.args:
             record.msg, record.args = clean, None
         if record.exc_info and record.exc_text is None:
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_text = self.redactor.clean(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
         return True
 
 
-def enable_debug_logging(stream: TextIO | None = None) -> None:
-    """`-v`: debug logs of pdauth, requests and urllib3 on stderr, every record redacted."""
+def enable_debug_logging(redactor: Redactor, stream: TextIO | None = None) -> None:
+    """`-v`: debug logs of pdauth, requests and urllib3 on stderr, every record cleaned by `redactor`."""
     import http.client
 
     handler = logging.StreamHandler(stream)
-    handler.addFilter(RedactingFilter())
+    handler.addFilter(RedactingFilter(redactor))
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)

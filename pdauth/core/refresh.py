@@ -27,7 +27,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from pdauth.core.vault import load_tokens, save_tokens
+from pdauth.core.vault import save_tokens
 from pdauth.errors import ConfigError, RefreshTokenInvalid
 from pdauth.hotpath import handoff
 from pdauth.hotpath import paths as locate
@@ -97,7 +97,7 @@ def refresh_stored(ctx: Context, need: Need) -> TokenSet:
 def _lead(ctx: Context, lock: FileLock, need: Need) -> tuple[TokenSet, bool]:
     """Holding the lock exclusively: the stored set if it meets `need`, else a refreshed one (and whether)."""
     with handoff.Offer(handoff.socket_path(lock.path)) as offer:  # open first: joiners arrive meanwhile
-        tokens = load_tokens(ctx.store, ctx.profile_name)
+        tokens = ctx.stored_tokens()
         if tokens is None:
             raise ctx.not_logged_in()
         refreshed = not need.met_by(tokens, ctx.now())
@@ -119,7 +119,7 @@ def _join(ctx: Context, lock: FileLock, need: Need) -> TokenSet | None:
         if handed is not None and need.met_by(handed, ctx.now()):
             return handed
     lock.acquire(shared=True)
-    tokens = load_tokens(ctx.store, ctx.profile_name)
+    tokens = ctx.stored_tokens()
     if tokens is not None and need.met_by(tokens, ctx.now()):
         log.debug("another process refreshed profile %s meanwhile", ctx.profile_name)
         return tokens
@@ -133,7 +133,14 @@ def _refresh(ctx: Context, tokens: TokenSet) -> TokenSet:
 
     client = ctx.client_credentials()
     try:
-        return oauth.refresh(ctx.session, ctx.settings.oauth_url, client, tokens.refresh_token, ctx.now())
+        return oauth.refresh(
+            ctx.session,
+            ctx.settings.oauth_url,
+            client,
+            tokens.refresh_token,
+            ctx.now(),
+            redactor=ctx.deps.redactor,
+        )
     except oauth.OAuthError as exc:
         raise refresh_failure(exc, hint=f"Run `pdauth login{ctx.profile_flag}`") from None
 

@@ -16,7 +16,6 @@ from pdauth import envvars
 from pdauth.core import refresh as protocol
 from pdauth.core.context import Context
 from pdauth.core.tokens import TokenSet
-from pdauth.core.vault import load_tokens
 from pdauth.errors import AccessTokenRejected, AuthRequired, ConfigError
 from pdauth.hotpath.paths import REFRESH_MARGIN_SECONDS
 
@@ -78,7 +77,7 @@ def token_without_refresh(ctx: Context) -> AccessToken | None:
     noted = ctx.saved_profile.expires_at
     if noted is not None and noted - ctx.now() < REFRESH_MARGIN_SECONDS:
         return None
-    tokens = load_tokens(ctx.store, ctx.profile_name)
+    tokens = ctx.stored_tokens()
     if tokens is None:
         raise ctx.not_logged_in()
     if tokens.expires_within(ctx.now()):
@@ -120,7 +119,9 @@ def refresh_env(ctx: Context) -> TokenSet:
     refresh_token = ctx.env[envvars.ENV_REFRESH_TOKEN]
     client = ctx.client_credentials()
     try:
-        return oauth.refresh(ctx.session, ctx.settings.oauth_url, client, refresh_token, ctx.now())
+        return oauth.refresh(
+            ctx.session, ctx.settings.oauth_url, client, refresh_token, ctx.now(), redactor=ctx.deps.redactor
+        )
     except oauth.OAuthError as exc:
         raise protocol.refresh_failure(
             exc, hint=f"Create a new refresh token and update {envvars.ENV_REFRESH_TOKEN}"

@@ -81,9 +81,6 @@ class TokenSet:
             return None
         return self.refresh_used_at + REFRESH_TOKEN_IDLE_SECONDS
 
-    def expires_at_iso(self) -> str:
-        return iso_utc(self.expires_at)
-
     # -- serialisation: one JSON document, so an update is one store write ------------------------
 
     def to_json(self) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pdauth.core.redact import register_secret
 from pdauth.core.tokens import TokenSet
 from pdauth.envvars import ENV_PASSPHRASE
 from pdauth.errors import PassphraseRequired, StoreError
@@ -30,10 +29,7 @@ def load_tokens(store: SecretStore, profile: str) -> TokenSet | None:
     if raw is None:
         return None
     try:
-        tokens = TokenSet.from_json(raw)
-        register_secret(tokens.access_token)
-        register_secret(tokens.refresh_token)
-        return tokens
+        return TokenSet.from_json(raw)
     except (ValueError, KeyError, TypeError):
         raise StoreError(
             f"The stored token set of profile {profile!r} is unreadable",

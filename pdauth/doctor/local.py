@@ -83,7 +83,6 @@ def check_store(ctx: Context) -> Check:
 
 
 def check_keyring_backend(ctx: Context) -> Check:
-    from pdauth.store.guard import run_guarded
     from pdauth.store.keyring import KeyringStore, configured_backend_name, keyring_config_path
 
     uses_keyring = ctx.settings.store_kind == "keyring"
@@ -101,7 +100,7 @@ def check_keyring_backend(ctx: Context) -> Check:
     def facts() -> tuple[str, bool]:
         return store.backend_name, getattr(store.backend, "priority", 1) > 0
 
-    name, usable = run_guarded(facts, env=ctx.env, key="doctor:backend", label="backend discovery")
+    name, usable = store.guard.run(facts)
     unused = "" if uses_keyring else " (not used: this profile uses the file store)"
     if usable:
         detail = f"{name} ({origin}){unused}{fast_reader_note(name, ctx.env)}"

@@ -77,6 +77,7 @@ def login(ctx: Context, ui: LoginUI, *, timeout: float = 300.0, open_browser: bo
         or _ask(ctx, "Pipedrive app client secret", secret=True)
     )
     client = oauth.ClientCredentials(client_id, secret)
+    ctx.deps.redactor.register(secret)
 
     state = oauth.new_state()
     inbox = CallbackInbox(state)
@@ -101,7 +102,13 @@ def login(ctx: Context, ui: LoginUI, *, timeout: float = 300.0, open_browser: bo
         assert result.code is not None
         try:
             tokens = oauth.exchange_code(
-                ctx.session, settings.oauth_url, client, result.code, settings.redirect_uri, ctx.now()
+                ctx.session,
+                settings.oauth_url,
+                client,
+                result.code,
+                settings.redirect_uri,
+                ctx.now(),
+                redactor=ctx.deps.redactor,
             )
             identity = fetch_identity(ctx.session, tokens.api_domain, tokens.access_token)
             try:

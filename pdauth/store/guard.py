@@ -3,9 +3,9 @@
 A keyring can hang instead of failing: a locked collection waiting on an unlock prompt nobody can see
 (SSH, a container), or a Secret Service daemon stuck on D-Bus. keyring itself has no timeout, so each
 call runs in a daemon thread and the caller waits at most PDAUTH_KEYRING_TIMEOUT seconds (default 5).
-A hung call cannot be cancelled; it is remembered, and while it is still stuck further calls to the same
-backend fail at once instead of each waiting again (the `token` fast path and the full CLI would
-otherwise wait twice). Standard library only: this runs on the `token` hot path.
+A hung call cannot be cancelled; its Guard (one per store, so one per backend) remembers it, and while it
+is still stuck further calls fail at once instead of each waiting again (reading the token set and then
+the client secret would otherwise wait twice). Standard library only: this runs on the `token` hot path.
 """
 
 from __future__ import annotations
@@ -21,9 +21,6 @@ from pdauth.errors import ConfigError, KeyringUnavailable
 T = TypeVar("T")
 
 DEFAULT_KEYRING_TIMEOUT: Final = 5.0
-
-_stuck: dict[str, threading.Thread] = {}
-_stuck_lock = threading.Lock()
 
 
 def keyring_timeout(env: Mapping[str, str]) -> float:
@@ -43,41 +40,48 @@ def keyring_timeout(env: Mapping[str, str]) -> float:
     return value
 
 
-def run_guarded(fn: Callable[[], T], *, env: Mapping[str, str], key: str, label: str) -> T:
-    """Run `fn` (one keyring operation) in a daemon thread; raise KeyringUnavailable if it takes too long.
+class Guard:
+    """Runs one backend's keyring operations under the time limit, remembering a call that hung."""
 
-    `key` names the backend for the stuck-call memory; `label` names it for people. Exceptions raised by
-    `fn` (KeyringUnavailable, ConfigError, ...) reach the caller unchanged.
-    """
-    limit = keyring_timeout(env)
-    with _stuck_lock:
-        earlier = _stuck.get(key)
-        if earlier is not None and not earlier.is_alive():
-            del _stuck[key]
-            earlier = None
-    if earlier is not None:
-        raise KeyringUnavailable(
-            f"Keyring unavailable: an earlier call to the keyring ({label}) is still waiting for an answer"
-        )
-    outcome: list[T] = []
-    failure: list[BaseException] = []
+    def __init__(self, env: Mapping[str, str], label: str) -> None:
+        self._env = env
+        self.label = label  # names the backend for people
+        self._stuck: threading.Thread | None = None
+        self._lock = threading.Lock()
 
-    def run() -> None:
-        try:
-            outcome.append(fn())
-        except BaseException as exc:  # handed to the caller's thread below
-            failure.append(exc)
+    def run(self, fn: Callable[[], T]) -> T:
+        """`fn` (one keyring operation) in a daemon thread; KeyringUnavailable if it takes too long.
 
-    thread = threading.Thread(target=run, name="pdauth-keyring", daemon=True)
-    thread.start()
-    thread.join(limit)
-    if thread.is_alive():
-        with _stuck_lock:
-            _stuck[key] = thread
-        raise no_answer(label, limit)
-    if failure:
-        raise failure[0]
-    return outcome[0]
+        Exceptions raised by `fn` (KeyringUnavailable, ConfigError, ...) reach the caller unchanged.
+        """
+        limit = keyring_timeout(self._env)
+        with self._lock:
+            if self._stuck is not None and not self._stuck.is_alive():
+                self._stuck = None
+            if self._stuck is not None:
+                raise KeyringUnavailable(
+                    f"Keyring unavailable: an earlier call to the keyring ({self.label}) is still waiting "
+                    "for an answer"
+                )
+        outcome: list[T] = []
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                outcome.append(fn())
+            except BaseException as exc:  # handed to the caller's thread below
+                failure.append(exc)
+
+        thread = threading.Thread(target=run, name="pdauth-keyring", daemon=True)
+        thread.start()
+        thread.join(limit)
+        if thread.is_alive():
+            with self._lock:
+                self._stuck = thread
+            raise no_answer(self.label, limit)
+        if failure:
+            raise failure[0]
+        return outcome[0]
 
 
 def no_answer(label: str, limit: float) -> KeyringUnavailable:

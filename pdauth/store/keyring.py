@@ -9,10 +9,13 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from pdauth.envvars import ENV_KEYRING_BACKEND
 from pdauth.errors import ConfigError, KeyringUnavailable
+
+if TYPE_CHECKING:
+    from pdauth.store.guard import Guard
 
 SERVICE: Final = "pdauth"
 SECRET_SERVICE_BACKEND: Final = "keyring.backends.SecretService.Keyring"
@@ -61,7 +64,8 @@ class KeyringStore:
         self._env = env
         self._remembered = remembered_backend
         self._backend = backend
-        self._injected = backend  # identifies an injected backend for keyring_guard's stuck-call memory
+        self._injected = backend  # an injected backend (tests): named as such in timeout messages
+        self._guard: Guard | None = None
 
     @property
     def backend(self) -> Any:
@@ -129,16 +133,22 @@ class KeyringStore:
 
         return self._guarded(call)
 
-    def _guarded(self, fn: Callable[[], Any]) -> Any:
-        # Every keyring operation, backend resolution included, under PDAUTH_KEYRING_TIMEOUT.
-        from pdauth.store.guard import run_guarded
+    @property
+    def guard(self) -> Guard:
+        """Every keyring operation, backend resolution included, runs under PDAUTH_KEYRING_TIMEOUT."""
+        if self._guard is None:
+            from pdauth.store.guard import Guard
 
-        if self._injected is not None:
-            cls = type(self._injected)
-            key, label = f"injected:{id(self._injected)}", f"{cls.__module__}.{cls.__qualname__}"
-        else:
-            key = label = self._chosen_backend() or "auto-detected backend"
-        return run_guarded(fn, env=self._env, key=key, label=label)
+            if self._injected is not None:
+                cls = type(self._injected)
+                label = f"{cls.__module__}.{cls.__qualname__}"
+            else:
+                label = self._chosen_backend() or "auto-detected backend"
+            self._guard = Guard(self._env, label)
+        return self._guard
+
+    def _guarded(self, fn: Callable[[], Any]) -> Any:
+        return self.guard.run(fn)
 
     def get(self, key: str) -> str | None:
         if self._fast_get_possible():
