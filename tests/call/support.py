@@ -1,6 +1,6 @@
 """Fixtures and helpers for the `pdauth call` tests: a logged-in Context against the emulator.
 
-Test modules import the fixtures they use from here (`from tests.test_call_support import ...`).
+Test modules import the fixtures they use from here (`from tests.call.support import ...`).
 """
 
 from __future__ import annotations

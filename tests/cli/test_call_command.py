@@ -95,7 +95,7 @@ def test_query_fields_input_dry_run_and_include(pd: CLI, emulator: Any, tmp_path
     assert token not in r.stdout + r.stderr
 
 
-# The rest of the refusals are unit-tested on build_spec (tests/test_call_request.py); the exit code
+# The rest of the refusals are unit-tested on build_spec (tests/call/test_spec.py); the exit code
 # comes from the same ConfigError path.
 USAGE_ERRORS = [
     (["https://evil.example/api/v1/users/me"], "Refusing to send the access token to https://evil.example"),
@@ -187,7 +187,7 @@ def test_env_token_sources(pd: CLI, emulator: Any, tmp_path: Path) -> None:
 def test_a_reader_that_leaves_stops_the_paging_with_141(pd: CLI, emulator: Any, fast: bool) -> None:
     import sys
 
-    from tests.test_call_fast import FAST
+    from tests.cli.test_fast_call import FAST
 
     start = [sys.executable, "-c", FAST] if fast else [sys.executable, "-m", "pdauth"]
     proc = subprocess.Popen(

@@ -11,7 +11,7 @@ from pdauth.call.spec import build_spec
 from pdauth.call.transport import HttpRequest, HttpResponse, Transport
 from pdauth.core.vault import load_tokens
 from pdauth.errors import AccessTokenRejected, ApiHttpError, ApiRequestFailed, ForeignHostRefused
-from tests.test_call_support import MakeCtx, Sleeps, call_ctx, call_keyring, fast_policy, fetch_all, logged_in
+from tests.call.support import MakeCtx, Sleeps, call_ctx, call_keyring, fast_policy, fetch_all, logged_in
 
 _FIXTURES = (call_ctx, call_keyring, logged_in)  # pytest finds fixtures by name in the test module
 
