@@ -167,3 +167,53 @@ def test_the_fast_path_refreshes_like_the_full_cli(pd: CLI, emulator: Any, tmp_p
     code, out, err = run(pd, FAST, "call", "/v1/users/me", PIPEDRIVE_REFRESH_TOKEN=stored["refresh_token"])
     assert code == 0 and json.loads(out)["data"]["id"] == 777, err
     assert emulator.stats()["grants"]["refresh_token"] == 2
+
+
+# -- one declaration: the fast parser's table is held to typer's -----------------------------------
+
+
+def _typer_call_params() -> list[Any]:
+    from typer.main import get_command
+
+    from pdauth.cli.main import app
+
+    return list(get_command(app).commands["call"].params)  # type: ignore[attr-defined]
+
+
+# What the fast path leaves to the full CLI on purpose: `-i` writes the request with rich on stderr.
+DECLINED_BY_THE_FAST_PATH = {"include"}
+
+
+def test_the_fast_parser_knows_every_option_of_the_typer_declaration_and_no_other() -> None:
+    from pdauth.cli import fast_call
+
+    declared: dict[str, tuple[str, str]] = {}
+    for param in _typer_call_params():
+        if param.param_type_name != "option" or param.name in DECLINED_BY_THE_FAST_PATH:
+            continue
+        kind = "flag" if param.is_flag else "repeated" if param.multiple else "single"
+        declared.update({opt: (param.name, kind) for opt in param.opts})
+    fast = {opt: (name, "repeated") for opt, name in fast_call._REPEATED.items()}
+    fast |= {opt: (name, "single") for opt, name in fast_call._SINGLE.items()}
+    fast |= {opt: (name, "flag") for opt, name in fast_call._FLAGS.items()}
+    assert fast == declared
+
+
+def test_typer_and_the_fast_path_share_every_default() -> None:
+    defaults = CallOptions(first="/v1/users/me")
+    for param in _typer_call_params():
+        if param.param_type_name != "option":
+            continue
+        if param.multiple:  # typer gives None for a repeatable option never given; CallOptions ()
+            assert (param.default, getattr(defaults, param.name)) == (None, ()), param.name
+        else:
+            assert param.default == getattr(defaults, param.name), param.name
+    assert parse_plain_call(["call", "/v1/users/me"]) == defaults
+
+
+@pytest.mark.parametrize(("value", "accepted"), [("0", False), ("1", True), ("500", True), ("501", False)])
+def test_the_fast_path_declines_page_sizes_typer_would_reject(value: str, accepted: bool) -> None:
+    (limit,) = [p for p in _typer_call_params() if p.name == "limit_per_page"]
+    assert (limit.min <= int(value) <= limit.max) is accepted  # typer's own bounds...
+    parsed = parse_plain_call(["call", "/v2/deals", "--paginate", "--limit-per-page", value])
+    assert (parsed is not None) is accepted  # ...are the fast path's

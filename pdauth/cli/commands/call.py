@@ -1,7 +1,8 @@
 """`pdauth call`'s options for typer; `pdauth.call.run` does the work and `pdauth.call.output` the writing.
 
 `pdauth.cli.fast_call` parses the common shapes of the same command line without typer (start-up time is
-most of a short call); any option added here must be added there too, or it declines such calls.
+most of a short call): tests/cli/test_fast_call.py holds its option table to this declaration, and the
+defaults of both are CallOptions' own.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperCommand
 
+from pdauth.call.run import CallOptions
 from pdauth.cli.app import ProfileOpt, app, make_context
+
+DEFAULTS = CallOptions(first="")  # the one place call's defaults are written
 
 _EPILOG = (
     "Examples:\n\n"
@@ -111,15 +115,15 @@ def call(
     input_file: InputOpt = None,
     header: HeaderOpt = None,
     paginate: PaginateOpt = False,
-    limit_per_page: LimitOpt = 500,
+    limit_per_page: LimitOpt = DEFAULTS.limit_per_page,
     jsonl: JsonlOpt = False,
     include: IncludeOpt = False,
     dry_run: DryRunOpt = False,
-    max_wait: MaxWaitOpt = 60.0,
+    max_wait: MaxWaitOpt = DEFAULTS.max_wait,
     profile: ProfileOpt = None,
 ) -> None:
     """Make an authenticated request to the Pipedrive API and print the response."""
-    from pdauth.call.run import CallOptions, run_call
+    from pdauth.call.run import run_call
 
     options = CallOptions(
         first,
