@@ -42,9 +42,16 @@ def keyring_works(env: dict[str, str]) -> bool:
         return False
 
 
+def styled(text: str, code: str) -> str:
+    """`text` in bold or colour on a terminal; plain in a log or pipe (and with NO_COLOR)."""
+    if not sys.stdout.isatty() or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return text
+    return f"\033[{code}m{text}\033[0m"
+
+
 def step(title: str, args: list[str], env: dict[str, str], pipe: str | None = None) -> None:
     shown = "pdauth " + " ".join(args) + (f" | {pipe}" if pipe else "")
-    print(f"\n\033[1m$ {shown}\033[0m  # {title}", flush=True)
+    print(f"\n{styled('$ ' + shown, '1')}  # {title}", flush=True)
     if pipe:
         command = " ".join([*map(_quote, PDAUTH), *map(_quote, args)]) + f" | {pipe}"
         result = subprocess.run(["bash", "-o", "pipefail", "-c", command], env=env)
@@ -98,7 +105,7 @@ def main() -> int:
                 pipe="head -c 300",
             )
             step("forget everything of this profile", ["logout"], env)
-            print("\n\033[32mdemo: every step passed\033[0m")
+            print("\n" + styled("demo: every step passed", "32"))
             return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import subprocess
+import tempfile
 from collections.abc import Iterator
 
 
@@ -20,20 +21,28 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def running_emulator(pdauth: list[str], env: dict[str, str], *options: str) -> Iterator[tuple[str, str]]:
-    """(base URL, redirect URI) of `pdauth emulator --quiet [options]` while the block runs."""
+    """(base URL, redirect URI) of `pdauth emulator --quiet [options]` while the block runs.
+
+    The emulator's banner (its stderr) goes to a file, shown only when it fails to start: the caller
+    says what it needs of it, and the demo's output stays the demo's.
+    """
     redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
-    emulator = subprocess.Popen(
-        [*pdauth, "emulator", "--port", "0", "--quiet", "--redirect-uri", redirect_uri, *options],
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert emulator.stdout is not None
-        line = emulator.stdout.readline().strip()
-        if not line.startswith("PDAUTH_EMULATOR_URL="):
-            raise SystemExit(f"the emulator did not start ({line!r})")
-        yield line.partition("=")[2], redirect_uri
-    finally:
-        emulator.terminate()
-        emulator.wait(10)
+    with tempfile.TemporaryFile("w+") as banner:
+        emulator = subprocess.Popen(
+            [*pdauth, "emulator", "--port", "0", "--quiet", "--redirect-uri", redirect_uri, *options],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=banner,
+            text=True,
+        )
+        try:
+            assert emulator.stdout is not None
+            line = emulator.stdout.readline().strip()
+            if not line.startswith("PDAUTH_EMULATOR_URL="):
+                emulator.wait(10)
+                banner.seek(0)
+                raise SystemExit(f"the emulator did not start ({line!r}): {banner.read().strip()}")
+            yield line.partition("=")[2], redirect_uri
+        finally:
+            emulator.terminate()
+            emulator.wait(10)

@@ -34,7 +34,15 @@ class _Form(html.parser.HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if data.strip():
-            self.text.append(data.strip())
+            self.text.append(" ".join(data.split()))
+
+    def summary(self) -> str:
+        """The page's text as one line, without the title and heading that the message repeats."""
+        kept: list[str] = []
+        for i, chunk in enumerate(self.text):
+            if chunk not in kept and not any(later.startswith(chunk) for later in self.text[i + 1 :]):
+                kept.append(chunk)
+        return " ".join(kept)
 
 
 def main(url: str) -> int:
@@ -55,12 +63,12 @@ def main(url: str) -> int:
     except urllib.error.HTTPError as exc:
         page = _Form()
         page.feed(exc.read().decode("utf-8", "replace"))
-        print(f"fake browser: HTTP {exc.code}: {' '.join(page.text)}", file=sys.stderr)
+        print(f"fake browser: HTTP {exc.code}: {page.summary()}", file=sys.stderr)
         return 0  # a browser shows error pages; it does not fail
     except OSError as exc:
         print(f"fake browser: {exc}", file=sys.stderr)
         return 1
-    print(f"fake browser: {' '.join(page.text)}", file=sys.stderr)
+    print(f"fake browser: {page.summary()}", file=sys.stderr)
     return 0
 
 
