@@ -28,6 +28,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check pdauth tests
 	$(BIN)/ruff format --check pdauth tests
 	$(BIN)/mypy
+	$(BIN)/python -m pytest -q -n0 tests/architecture  # the import contract
 
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
