@@ -85,7 +85,7 @@ def test_make_test_runs_the_real_keyring_tests() -> None:
             "-o",
             ".venv/.installed",
             "test",
-            "PYTEST_ARGS=-n0 -q -p no:cacheprovider -rs tests/test_real_keyring.py",
+            "PYTEST_ARGS=-n0 -q -p no:cacheprovider -rs tests/store/test_real_keyring.py",
         ],
         cwd=REPO,
         env={**env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"},
