@@ -15,6 +15,7 @@ TYPE_CHECKING = False  # not `from typing import ...`: see docs/performance.md
 if TYPE_CHECKING:
     from pdauth.core.sources import AccessToken
     from pdauth.hotpath.crowd import Turn
+    from pdauth.hotpath.plain_token import PlainToken
 
 
 def parse_plain_token_call(argv: list[str]) -> tuple[str | None, bool] | None:
@@ -45,16 +46,21 @@ def fast_token(argv: list[str]) -> int | None:
         return None
     profile, as_json = parsed
     import os
+    import time
 
     from pdauth.cli.token_output import token_output
+    from pdauth.hotpath import valid_token
     from pdauth.hotpath.crowd import take_turn
 
     try:
-        # A crowd waiting for one refresh gets its token here, without loading the core (pdauth.hotpath.crowd).
-        with take_turn(profile, os.environ) as turn:
-            access = turn.handed or _current_token(profile, turn)
-            sys.stdout.write(token_output(access, as_json))
-            sys.stdout.flush()
+        # A valid stored token is read without loading the core (pdauth.hotpath.valid_token), and a crowd
+        # waiting for one refresh gets the leader's token the same way (pdauth.hotpath.crowd).
+        access: PlainToken | AccessToken | None = valid_token.read(profile, os.environ, time.time())
+        if access is None:
+            with take_turn(profile, os.environ) as turn:
+                access = turn.handed or _current_token(profile, turn)
+        sys.stdout.write(token_output(access, as_json))
+        sys.stdout.flush()
     except KeyboardInterrupt:
         from pdauth.errors import ExitCode
 

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import json
+from pdauth.hotpath.times import iso_utc
 
 TYPE_CHECKING = False  # not `from typing import ...`: the token fast path imports this module
 if TYPE_CHECKING:
     from pdauth.core.sources import AccessToken
-    from pdauth.hotpath.crowd import HandedToken
+    from pdauth.hotpath.plain_token import PlainToken
 
 
-def token_output(access: AccessToken | HandedToken, as_json: bool) -> str:
+def token_output(access: AccessToken | PlainToken, as_json: bool) -> str:
     if not as_json:
         return access.token + "\n"
-    from pdauth.core.tokens import iso_utc
+    import json  # only here: `import json` costs the plain `pdauth token` more than the rest of its run
 
     return (
         json.dumps(

@@ -20,7 +20,7 @@ from pdauth.core import settings as cfg
 from pdauth.core.redact import Redactor
 from pdauth.core.vault import client_secret_key, load_tokens, open_store
 from pdauth.errors import MissingClientCredentials, NotLoggedIn
-from pdauth.hotpath import paths as locate
+from pdauth.hotpath.limits import DEFAULT_LOCK_TIMEOUT
 from pdauth.store import SecretStore
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ class Deps:
     confirm: Callable[[str], bool] | None = None
     paste_input: LineSource | None = None  # where a pasted callback address is read (login)
     keyring_backend: Any = None  # tests inject an in-memory backend; None = resolve as keyring does
-    lock_timeout: float = locate.DEFAULT_LOCK_TIMEOUT
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     # The profile's lock, held exclusively when `pdauth token` took it before loading the core to lead a
     # refresh (pdauth.hotpath.crowd): the refresh protocol then leads with it instead of waiting for itself.
     lead_lock: FileLock | None = None

@@ -17,7 +17,7 @@ from pdauth.core import refresh as protocol
 from pdauth.core.context import Context
 from pdauth.core.tokens import TokenSet
 from pdauth.errors import AccessTokenRejected, AuthRequired, ConfigError
-from pdauth.hotpath.paths import REFRESH_MARGIN_SECONDS
+from pdauth.hotpath.limits import REFRESH_MARGIN_SECONDS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

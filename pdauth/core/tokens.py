@@ -8,10 +8,9 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any, Final
 
-from pdauth.hotpath.paths import REFRESH_MARGIN_SECONDS
+from pdauth.hotpath.limits import REFRESH_MARGIN_SECONDS
 
 # Pipedrive's refresh tokens die after 60 days without use; each use restarts the clock.
 REFRESH_TOKEN_IDLE_SECONDS: Final = 60 * 86400
@@ -106,7 +105,3 @@ class TokenSet:
 
     def with_changes(self, **changes: Any) -> TokenSet:
         return replace(self, **changes)
-
-
-def iso_utc(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -117,9 +117,9 @@ def check_keyring_backend(ctx: Context) -> Check:
 
 
 def fast_reader_note(backend_name: str, env: Mapping[str, str]) -> str:
-    """How `pdauth token` reads a Secret Service entry here (see pdauth/secret_service.py)."""
-    from pdauth.store.keyring import SECRET_SERVICE_BACKEND
-    from pdauth.store.secret_service import find_secret_tool
+    """How `pdauth token` reads a Secret Service entry here (see pdauth/hotpath/secret_tool.py)."""
+    from pdauth.hotpath.secret_tool import SECRET_SERVICE_BACKEND
+    from pdauth.hotpath.secret_tool import find as find_secret_tool
 
     if backend_name != SECRET_SERVICE_BACKEND:
         return ""

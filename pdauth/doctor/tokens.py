@@ -5,8 +5,8 @@ from __future__ import annotations
 from pdauth import envvars
 from pdauth.core.context import Context
 from pdauth.core.sources import SOURCE_ENV_ACCESS, SOURCE_ENV_REFRESH, env_source
-from pdauth.core.tokens import iso_utc
 from pdauth.doctor.check import Check
+from pdauth.hotpath.times import iso_utc
 
 
 def check_profiles(ctx: Context) -> list[Check]:

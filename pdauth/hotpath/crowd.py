@@ -16,36 +16,25 @@ that hands nothing over) falls through to the core, which decides as it always d
 
 from __future__ import annotations
 
-import json
 import time
 
-from pdauth import envvars
 from pdauth.hotpath import handoff
 from pdauth.hotpath import paths as locate
 from pdauth.hotpath.files import ensure_private_dir
+from pdauth.hotpath.limits import DEFAULT_LOCK_TIMEOUT, REFRESH_MARGIN_SECONDS
 from pdauth.hotpath.lock import FileLock
+from pdauth.hotpath.plain_token import PlainToken, is_epoch, valid_from_json
 
 TYPE_CHECKING = False  # not `from typing import ...`: typing costs a waiting process ~5 ms
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from types import TracebackType
-    from typing import TypeGuard
-
-
-class HandedToken:
-    """The leader's token, as `pdauth token` prints it (see pdauth.cli.token_output)."""
-
-    def __init__(self, token: str, expires_at: float, api_domain: str | None, profile: str):
-        self.token = token
-        self.expires_at = expires_at
-        self.api_domain = api_domain
-        self.profile = profile
 
 
 class Turn:
     """`with take_turn(...) as turn:` one of: `turn.lock` held (lead), `turn.handed` (joined), neither."""
 
-    def __init__(self, lock: FileLock | None = None, handed: HandedToken | None = None):
+    def __init__(self, lock: FileLock | None = None, handed: PlainToken | None = None):
         self.lock = lock
         self.handed = handed
 
@@ -64,7 +53,7 @@ def take_turn(
     env: Mapping[str, str],
     *,
     now: Callable[[], float] = time.time,
-    timeout: float = locate.DEFAULT_LOCK_TIMEOUT,
+    timeout: float = DEFAULT_LOCK_TIMEOUT,
 ) -> Turn:
     due = _due_profile(profile_option, env, now())
     if due is None:
@@ -82,41 +71,16 @@ def take_turn(
         text = handoff.await_handoff(handoff.socket_path(lock.path), lock)
     finally:
         lock.__exit__(None, None, None)  # a joiner holds nothing; one that gets nothing asks the core
-    return Turn(handed=_valid_handed(text, name, now()) if text else None)
+    return Turn(handed=valid_from_json(text, name, now()) if text else None)
 
 
 def _due_profile(option: str | None, env: Mapping[str, str], now: float) -> tuple[str, str] | None:
     """(config dir, profile) when the profile's stored token is noted as due for a refresh."""
-    if env.get(envvars.ENV_ACCESS_TOKEN) or env.get(envvars.ENV_REFRESH_TOKEN):
-        return None  # tokens from the env come first and never touch the store
-    directory = locate.config_dir(env)
-    try:
-        raw = locate.read_config(directory)
-    except (OSError, ValueError):
+    found = locate.profile_entry(option, env)
+    if found is None:
         return None
-    if not isinstance(raw, dict):
+    directory, name, entry = found
+    noted = entry.get("expires_at")
+    if not is_epoch(noted):
         return None
-    name = locate.profile_name(option, env, raw.get("default_profile"))
-    profiles = raw.get("profiles")
-    entry = profiles.get(name) if isinstance(profiles, dict) else None
-    noted = entry.get("expires_at") if isinstance(entry, dict) else None
-    if not locate.is_valid_profile_name(name) or not _is_epoch(noted):
-        return None
-    return (directory, name) if noted - now < locate.REFRESH_MARGIN_SECONDS else None
-
-
-def _valid_handed(text: str, profile: str, now: float) -> HandedToken | None:
-    try:
-        data = json.loads(text)
-        token, expires_at, api_domain = data["access_token"], data["expires_at"], data.get("api_domain")
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return None
-    if not isinstance(token, str) or not token or not _is_epoch(expires_at):
-        return None
-    if expires_at - now < locate.REFRESH_MARGIN_SECONDS:
-        return None
-    return HandedToken(token, float(expires_at), api_domain if isinstance(api_domain, str) else None, profile)
-
-
-def _is_epoch(value: object) -> TypeGuard[int | float]:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return (directory, name) if noted - now < REFRESH_MARGIN_SECONDS else None

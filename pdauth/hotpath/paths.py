@@ -1,17 +1,18 @@
 """Where a profile's files are, and what its config entry says, using only `os` and `json`.
 
-`pdauth token` decides whether it leads or joins a refresh (pdauth.hotpath.crowd) before it loads the core, so
-the facts that decision needs live here, and pdauth.core.settings builds its richer types on top of them:
-one definition of the config file's place and format, of profile names, and of the refresh margin.
+`pdauth token` reads a valid token (pdauth.hotpath.valid_token) or decides whether it leads or joins a
+refresh (pdauth.hotpath.crowd) before it loads the core, so the facts those need live here, and
+pdauth.core.settings builds its richer types on top of them: one definition of the config file's place
+and format, of profile names, and of the profile entry a command acts on.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
-from pdauth.envvars import ENV_CONFIG_DIR, ENV_PROFILE
+from pdauth.envvars import ENV_ACCESS_TOKEN, ENV_CONFIG_DIR, ENV_PROFILE, ENV_REFRESH_TOKEN
+from pdauth.hotpath.json_read import loads
 
 TYPE_CHECKING = False  # not `from typing import ...`: typing costs a waiting process ~5 ms
 if TYPE_CHECKING:
@@ -21,12 +22,6 @@ if TYPE_CHECKING:
 DEFAULT_PROFILE: Final = "default"
 CONFIG_FILE: Final = "config.json"
 LOCK_DIR: Final = "locks"
-
-# How long a process waits for another one's refresh of the same profile.
-DEFAULT_LOCK_TIMEOUT: Final = 30.0
-
-# A stored access token is refreshed when less than this is left of it.
-REFRESH_MARGIN_SECONDS: Final = 300
 
 
 def config_dir(env: Mapping[str, str]) -> str:
@@ -58,10 +53,37 @@ def _is_android(env: Mapping[str, str]) -> bool:
     return env.get("ANDROID_DATA") == "/data" and env.get("ANDROID_ROOT") == "/system"
 
 
+def keyring_config_path(env: Mapping[str, str]) -> str:
+    """keyring's own config file (keyringrc.cfg), located as keyring does on Linux and macOS."""
+    root = env.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return os.path.join(root, "python_keyring", "keyringrc.cfg")
+
+
+def profile_entry(option: str | None, env: Mapping[str, str]) -> tuple[str, str, dict[str, object]] | None:
+    """(config dir, profile name, its config entry) for a command that reads the store; None when the
+    environment supplies the token, or the config file has no such profile or cannot be read (the core
+    then says what is wrong)."""
+    if env.get(ENV_ACCESS_TOKEN) or env.get(ENV_REFRESH_TOKEN):
+        return None  # tokens from the env come first and never touch the store
+    directory = config_dir(env)
+    try:
+        raw = read_config(directory)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(raw, dict):
+        return None
+    name = profile_name(option, env, raw.get("default_profile"))
+    profiles = raw.get("profiles")
+    entry = profiles.get(name) if isinstance(profiles, dict) else None
+    if not isinstance(entry, dict) or not is_valid_profile_name(name):
+        return None
+    return directory, name, entry
+
+
 def read_config(directory: str | os.PathLike[str]) -> object:
     """The config file's JSON; FileNotFoundError when there is none, OSError or ValueError when unreadable."""
     with open(os.path.join(directory, CONFIG_FILE), encoding="utf-8") as fh:
-        return json.loads(fh.read())
+        return loads(fh.read())
 
 
 def profile_name(option: str | None, env: Mapping[str, str], default_profile: object) -> str:

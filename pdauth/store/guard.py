@@ -10,30 +10,22 @@ the client secret would otherwise wait twice). Standard library only: this runs 
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Callable, Mapping
-from typing import Final, TypeVar
+from typing import TypeVar
 
 from pdauth.envvars import ENV_KEYRING_TIMEOUT
 from pdauth.errors import ConfigError, KeyringUnavailable
+from pdauth.hotpath.limits import DEFAULT_KEYRING_TIMEOUT, keyring_timeout_setting
 
 T = TypeVar("T")
 
-DEFAULT_KEYRING_TIMEOUT: Final = 5.0
-
 
 def keyring_timeout(env: Mapping[str, str]) -> float:
-    raw = env.get(ENV_KEYRING_TIMEOUT)
-    if not raw:
-        return DEFAULT_KEYRING_TIMEOUT
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
+    value = keyring_timeout_setting(env)
+    if value is None:
         raise ConfigError(
-            f"{ENV_KEYRING_TIMEOUT}={raw!r} is not a positive number of seconds",
+            f"{ENV_KEYRING_TIMEOUT}={env.get(ENV_KEYRING_TIMEOUT)!r} is not a positive number of seconds",
             hint=f"Set {ENV_KEYRING_TIMEOUT} to e.g. 10, or unset it for the default of "
             f"{DEFAULT_KEYRING_TIMEOUT:g}",
         )

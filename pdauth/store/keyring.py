@@ -9,22 +9,19 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from pdauth.envvars import ENV_KEYRING_BACKEND
 from pdauth.errors import ConfigError, KeyringUnavailable
+from pdauth.hotpath import paths
+from pdauth.hotpath.secret_tool import SECRET_SERVICE_BACKEND, SERVICE
 
 if TYPE_CHECKING:
     from pdauth.store.guard import Guard
 
-SERVICE: Final = "pdauth"
-SECRET_SERVICE_BACKEND: Final = "keyring.backends.SecretService.Keyring"
-
 
 def keyring_config_path(env: Mapping[str, str]) -> Path:
-    """keyring's own config file (keyringrc.cfg), located as keyring does on Linux and macOS."""
-    root = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(root) / "python_keyring" / "keyringrc.cfg"
+    return Path(paths.keyring_config_path(env))
 
 
 def configured_backend_name(env: Mapping[str, str]) -> str | None:
@@ -160,17 +157,19 @@ class KeyringStore:
         return result
 
     def _fast_get(self, key: str) -> str | None:
-        from pdauth.store import secret_service
+        from pdauth.hotpath import secret_tool
         from pdauth.store.guard import keyring_timeout, no_answer
 
-        tool = secret_service.find_secret_tool(self._env)
+        tool = secret_tool.find(self._env)
         if tool is None:
+            from pdauth.store import secret_service
+
             value: str | None = self._guarded(lambda: secret_service.read_secret(SERVICE, key))
             return value
         limit = keyring_timeout(self._env)
         try:
-            return secret_service.lookup_with_secret_tool(tool, SERVICE, key, self._env, limit)
-        except secret_service.SecretToolTimeout:
+            return secret_tool.lookup(tool, key, self._env, limit)
+        except secret_tool.SecretToolTimeout:
             raise no_answer(SECRET_SERVICE_BACKEND, limit) from None
 
     def _fast_get_possible(self) -> bool:

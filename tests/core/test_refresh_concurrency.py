@@ -23,6 +23,7 @@ from pdauth.core.sources import refresh
 from pdauth.core.tokens import TokenSet
 from pdauth.errors import ExitCode, LockTimeout
 from tests.conftest import CLI, CLIENT_ID, CLIENT_SECRET
+from tests.support.fast_path import LOADED_PROBE, fast_path_extras, loaded_modules
 from tests.support.harness import (
     QUIET_BROWSER,
     expire_stored,
@@ -277,33 +278,9 @@ def test_a_lock_held_by_a_live_process_gives_a_bounded_wait_and_a_clear_error(
 
 # -- the refresher hands its token to the waiters (pdauth.hotpath.handoff, pdauth.hotpath.crowd) --------------------
 
+
 # What a waiter that joins a refresh in progress loads: the entry point and the few modules that let it
 # wait, nothing of the core (no config types, no store, no dataclasses, no logging).
-JOINER_PROBE = """
-import sys
-from pdauth.cli.fast_token import fast_token
-code = fast_token(sys.argv[1:])
-loaded = sorted(m for m in sys.modules if m.startswith('pdauth') or m in ('dataclasses', 'logging', 'pathlib'))
-print('LOADED=' + ','.join(loaded), file=sys.stderr)
-sys.exit(code)
-"""
-JOINER_MODULES = {
-    "pdauth",
-    "pdauth.version",
-    "pdauth.envvars",
-    "pdauth.hotpath.files",
-    "pdauth.entry",
-    "pdauth.hotpath",
-    "pdauth.hotpath.crowd",
-    "pdauth.hotpath.handoff",
-    "pdauth.hotpath.paths",
-    "pdauth.hotpath.lock",
-    "pdauth.cli",
-    "pdauth.cli.fast_token",
-    "pdauth.cli.token_output",
-}
-
-
 def refresh_in_progress(env: dict[str, str], emulator: Any, delay: float) -> subprocess.Popen[str]:
     """A `pdauth token` that leads a refresh which the emulator holds for `delay` seconds."""
     expire_stored(env, noted=True)
@@ -317,13 +294,12 @@ def refresh_in_progress(env: dict[str, str], emulator: Any, delay: float) -> sub
 def test_a_waiter_gets_the_leaders_token_without_loading_the_core(env: dict[str, str], emulator: Any) -> None:
     leader = refresh_in_progress(env, emulator, delay=3)  # ample time for the joiner to arrive first
     joiner = subprocess.run(
-        [sys.executable, "-c", JOINER_PROBE, "token"], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", LOADED_PROBE, "token"], env=env, capture_output=True, text=True, timeout=60
     )
     out, err = leader.communicate(timeout=60)
     assert leader.returncode == 0, err
     assert joiner.returncode == 0, joiner.stderr
-    loaded = set(joiner.stderr.strip().splitlines()[-1].removeprefix("LOADED=").split(","))
-    assert loaded <= JOINER_MODULES, sorted(loaded - JOINER_MODULES)
+    assert fast_path_extras(loaded_modules(joiner.stderr)) == []
     new_token = stored(env)["access_token"]
     assert joiner.stdout == out == new_token + "\n"
     assert emulator.stats()["grants"]["refresh_token"] == 1

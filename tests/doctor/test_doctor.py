@@ -269,7 +269,7 @@ def test_cli_doctor_never_prompts(cli: CLI) -> None:
 
 
 def test_the_keyring_check_says_how_token_reads_a_secret_service_entry(tmp_path: Path) -> None:
-    from pdauth.store.keyring import SECRET_SERVICE_BACKEND
+    from pdauth.hotpath.secret_tool import SECRET_SERVICE_BACKEND
 
     tools = tmp_path / "bin"
     tools.mkdir()

@@ -596,12 +596,13 @@ def test_take_turn_joins_the_leader_of_the_resolved_profile_and_takes_its_token(
     turn = leader.join_turn(option, env_for(config, **env))
     assert turn.lock is None and turn.handed is not None
     assert leader.delivered == 1
-    assert vars(turn.handed) == {
-        "token": "handed-access-token",
-        "expires_at": NOW + 3600,
-        "api_domain": "https://x.pipedrive.com",
-        "profile": resolved,
-    }
+    handed = turn.handed
+    assert (handed.token, handed.expires_at, handed.api_domain, handed.profile) == (
+        "handed-access-token",
+        NOW + 3600,
+        "https://x.pipedrive.com",
+        resolved,
+    )
     assert not cannot_take(leader.lock_path, shared=False)  # the joiner keeps no lock
 
 

@@ -13,9 +13,10 @@ import pytest
 from pdauth.core.sources import current_token
 from pdauth.envvars import ENV_KEYRING_TIMEOUT
 from pdauth.errors import ConfigError, KeyringUnavailable, NotLoggedIn
+from pdauth.hotpath.secret_tool import SECRET_SERVICE_BACKEND
 from pdauth.login import flow as flows
 from pdauth.store.guard import keyring_timeout
-from pdauth.store.keyring import SECRET_SERVICE_BACKEND, KeyringStore
+from pdauth.store.keyring import KeyringStore
 from tests.conftest import CLI
 from tests.support.fakes import QuietLoginUI
 from tests.support.keyrings import FailingKeyring, MemoryKeyring

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from pdauth.store.keyring import SECRET_SERVICE_BACKEND
+from pdauth.hotpath.secret_tool import SECRET_SERVICE_BACKEND
 from tests.conftest import CLI, CLIENT_SECRET
 from tests.support.harness import QUIET_BROWSER
 from tests.support.realtools import require_secret_service

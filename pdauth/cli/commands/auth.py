@@ -15,9 +15,9 @@ from pdauth.cli.app import JsonOpt, ProfileOpt, app, make_context, reporter
 from pdauth.core import account
 from pdauth.core.sources import SOURCE_ENV_REFRESH, AccessToken, current_token
 from pdauth.core.sources import refresh as refresh_token
-from pdauth.core.tokens import iso_utc
 from pdauth.envvars import ENV_ACCESS_TOKEN, ENV_API_DOMAIN, ENV_REFRESH_TOKEN, ENV_TOKEN_EXPIRES_AT
 from pdauth.errors import ExitCode, LoginCancelled, PdauthError
+from pdauth.hotpath.times import iso_utc
 from pdauth.login import flow
 
 
