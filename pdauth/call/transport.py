@@ -1,7 +1,7 @@
 """The HTTP client of `pdauth call`: one keep-alive HTTP/1.1 connection to the api_domain, on http.client.
 
-requests (with urllib3) costs ~100 ms to import and ~1 ms of Python per request: here, 50 pages of 500
-deals take 0.50 s in a bare requests.Session loop and 0.32 s over http.client. `call` needs little of
+requests (with urllib3) costs a short call more to import than the call takes, and a long `--paginate` a
+measurable share per request (docs/performance.md, P2). `call` needs little of
 requests, and this does that little the way `pdauth.core.http.new_session`'s session did: the same request
 headers (so --dry-run shows what goes out), requests' URL quoting, certifi's CA bundle, (connect, read)
 timeouts, gzip and deflate bodies; no proxies, no cookies, no redirects followed. A connection the

@@ -25,7 +25,7 @@ from pdauth.hotpath.limits import DEFAULT_LOCK_TIMEOUT, REFRESH_MARGIN_SECONDS
 from pdauth.hotpath.lock import FileLock
 from pdauth.hotpath.plain_token import PlainToken, is_epoch, valid_from_json
 
-TYPE_CHECKING = False  # not `from typing import ...`: typing costs a waiting process ~5 ms
+TYPE_CHECKING = False  # not `from typing import ...`: see docs/performance.md
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from types import TracebackType

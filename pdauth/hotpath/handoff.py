@@ -14,7 +14,7 @@ directory, and each end checks the other's uid with SO_PEERCRED (any process of 
 keyring anyway). Where SO_PEERCRED does not exist (macOS, Windows) there is no handoff.
 
 Waiting processes import this module and little else, so it uses `_socket`, the C module under `socket`:
-`socket` itself builds its enums at import, which costs a waiter ~10 ms (a third of its whole run).
+`socket` itself builds its enums at import, a large part of a waiter's whole run.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Cross-process locks on `flock`: the kernel drops them when their holder dies, so none goes stale.
 
-Hand-written on purpose: `import filelock` costs ~40 ms (it pulls in asyncio), and the 31 processes
-that wait for a 32nd's refresh would each pay that for a lock they hold for a millisecond. `flock`
-also offers what the refresh needs and filelock does not: a *shared* mode, so that every waiter wakes
+Hand-written on purpose: `import filelock` loads typing, logging and inspect (docs/performance.md), and
+the 31 processes that wait for a 32nd's refresh would each pay that for a lock they hold for a
+millisecond. `flock` also offers what the refresh needs and filelock does not: a *shared* mode, so that every waiter wakes
 when the refresher is done and re-reads the store in parallel instead of one at a time. Where there is
 no `fcntl` (Windows) filelock is used, and shared degrades to exclusive.
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import time
 
-TYPE_CHECKING = False  # not `from typing import TYPE_CHECKING`: typing costs a waiting process ~5 ms
+TYPE_CHECKING = False  # not `from typing import TYPE_CHECKING`: see docs/performance.md
 if TYPE_CHECKING:
     from collections.abc import Callable
     from types import TracebackType

@@ -14,7 +14,7 @@ import sys
 from pdauth.envvars import ENV_ACCESS_TOKEN, ENV_CONFIG_DIR, ENV_PROFILE, ENV_REFRESH_TOKEN
 from pdauth.hotpath.json_read import loads
 
-TYPE_CHECKING = False  # not `from typing import ...`: typing costs a waiting process ~5 ms
+TYPE_CHECKING = False  # not `from typing import ...`: see docs/performance.md
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Final
@@ -30,7 +30,7 @@ def config_dir(env: Mapping[str, str]) -> str:
         return explicit
     if sys.platform.startswith("linux") and not _is_android(env):
         # The XDG rule, as platformdirs applies it (a test holds the two together): importing
-        # platformdirs costs ~25 ms (pathlib, tempfile, shutil), as much as the rest of `pdauth token`.
+        # platformdirs imports pathlib, tempfile and shutil, more than the rest of `pdauth token` loads.
         return os.path.join(_xdg_config_home(env), "pdauth")
     import platformdirs
 

@@ -19,7 +19,7 @@ from pdauth.errors import StoreError, WrongPassphrase
 from pdauth.hotpath.files import write_private
 
 FORMAT_VERSION: Final = 1
-# scrypt cost: 2**15 * 8 * 128 bytes = 32 MiB of memory per derivation, ~0.1 s here.
+# scrypt cost: N * r * 128 bytes of memory per derivation (32 MiB for these).
 SCRYPT_N: Final = 2**15
 SCRYPT_R: Final = 8
 SCRYPT_P: Final = 1

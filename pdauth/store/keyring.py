@@ -50,7 +50,7 @@ def _keyring_errors() -> tuple[type[BaseException], ...]:
 class KeyringStore:
     """The OS keyring through `keyring`, with its backend resolved once and remembered.
 
-    Backend discovery scans every installed backend (~100 ms and a D-Bus round trip). So the backend that
+    Backend discovery imports and probes every installed backend (a D-Bus round trip among them). So the backend that
     discovery found at login is remembered in the profile and loaded by name afterwards; an explicit
     choice (PYTHON_KEYRING_BACKEND, keyring's config file) always wins over what was remembered.
     """
