@@ -146,6 +146,7 @@ def populate(world: World, config: EmulatorConfig) -> None:
         t["person"].insert(
             {**DEFAULTS["person"], "name": f"{first} {last}", "first_name": first, "last_name": last,
              "owner_id": rng.choice(users), "org_id": org_id, "job_title": rng.choice(("CEO", "CTO", "Buyer", "")),
+             "picture_id": rng.randint(1, 10_000) if rng.random() < 0.3 else None,
              "emails": [{"value": f"{first}.{last}@{domain}".lower(), "primary": True, "label": "work"}],
              "phones": [{"value": f"+372 5{rng.randint(100, 999)} {rng.randint(1000, 9999)}", "primary": True,
                          "label": "mobile"}], **_times(rng)}
@@ -170,17 +171,33 @@ def populate(world: World, config: EmulatorConfig) -> None:
             row["lost_reason"] = "Price" if status == "lost" else None
         t["deal"].insert(row)
     deals = t["deal"].rows
-    for _ in range(n["activity"]):
+    for _ in range(n["lead"]):
+        person_id = rng.randint(1, len(persons)) if persons else None
+        lead_uuid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        lead = {"uuid": lead_uuid, "title": f"Lead from {persons[person_id]['name'] if person_id else 'the website'}",
+               "owner_id": rng.choice(users), "creator_id": rng.choice(users), "person_id": person_id,
+               "organization_id": persons[person_id]["org_id"] if person_id else None,
+               "value": {"amount": rng.choice((1000, 5000)), "currency": "EUR"}, "is_archived": False,
+               "was_seen": rng.random() < 0.5, **_times(rng)}  # fmt: skip
+        world.lead_ids[lead_uuid] = t["lead"].insert(lead)["id"]
+    lead_uuids = list(world.lead_ids)
+    for number in range(1, n["activity"] + 1):
         deal = deals[rng.randint(1, len(deals))] if deals else None
         kind, _key = rng.choice(ACTIVITY_TYPES)
         times = _times(rng)
+        extra: dict[str, Any] = {}
+        if _key == "meeting":  # a video call, as calendar-synced meetings have
+            extra = {"conference_meeting_client": "zoom", "conference_meeting_id": str(900_000 + number),
+                     "conference_meeting_url": f"https://zoom.example/j/{900_000 + number}"}  # fmt: skip
+        if lead_uuids and number % 5 == 2:  # one in five follows up a lead
+            extra["lead_id"] = rng.choice(lead_uuids)
         t["activity"].insert(
             {**DEFAULTS["activity"], "subject": f"{kind} about {deal['title'] if deal else 'pipeline'}",
              "type": _key, "owner_id": rng.choice(users), "creator_user_id": rng.choice(users),
              "deal_id": deal["id"] if deal else None, "person_id": deal["person_id"] if deal else None,
              "org_id": deal["org_id"] if deal else None, "due_date": _day(times["add_time"] + 7 * 86400),
              "due_time": f"{rng.randint(8, 17):02d}:00", "duration": "00:30", "done": (done := rng.random() < 0.5),
-             "marked_as_done_time": times["update_time"] if done else None, "note": "", **times}
+             "marked_as_done_time": times["update_time"] if done else None, "note": "", **extra, **times}
         )  # fmt: skip
     for i in range(n["product"]):
         price = float(rng.choice((50, 120, 990, 4500)))
@@ -198,15 +215,6 @@ def populate(world: World, config: EmulatorConfig) -> None:
              "person_id": deal["person_id"], "org_id": deal["org_id"], "lead_id": None, "user_id": rng.choice(users),
              "active_flag": True, "pinned_to_deal_flag": False, **_times(rng)}
         )  # fmt: skip
-    for _ in range(n["lead"]):
-        person_id = rng.randint(1, len(persons)) if persons else None
-        lead_uuid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        lead = {"uuid": lead_uuid, "title": f"Lead from {persons[person_id]['name'] if person_id else 'the website'}",
-               "owner_id": rng.choice(users), "creator_id": rng.choice(users), "person_id": person_id,
-               "organization_id": persons[person_id]["org_id"] if person_id else None,
-               "value": {"amount": rng.choice((1000, 5000)), "currency": "EUR"}, "is_archived": False,
-               "was_seen": rng.random() < 0.5, **_times(rng)}  # fmt: skip
-        world.lead_ids[lead_uuid] = t["lead"].insert(lead)["id"]
 
 
 def _users(world: World, config: EmulatorConfig) -> None:

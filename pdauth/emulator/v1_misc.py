@@ -60,7 +60,8 @@ def users_me(app: App, request: Request, caller: Caller, params: dict[str, str])
     who = caller.identity
     with app.lock:
         data = _user(app, app.world.ensure_user(who), caller)
-    data.update(company_id=who.company_id, company_name=who.company_name, company_domain=who.company_domain,
+    # Only users/me has the company and language; the users list's model (BaseUser) does not.
+    data.update(language={"language_code": "en", "country_code": "US"}, company_id=who.company_id, company_name=who.company_name, company_domain=who.company_domain,
                 company_country="EE", company_industry="Software")  # fmt: skip
     return Reply(200, dumps({"success": True, "data": data}))
 
@@ -95,7 +96,7 @@ def _user(app: App, row: Row, caller: Caller) -> dict[str, Any]:
         "created": created, "modified": created, "has_created_company": row["id"] == caller.user_id,
         "access": access, "active_flag": row["active_flag"], "timezone_name": app.config.timezone_name,
         "timezone_offset": "+02:00", "role_id": 1, "icon_url": row["icon_url"], "is_you": row["id"] == caller.user_id,
-        "is_deleted": False, "language": {"language_code": "en", "country_code": "US"},
+        "is_deleted": False,
     }  # fmt: skip
 
 
