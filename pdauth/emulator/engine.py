@@ -103,7 +103,7 @@ def add_row(app: App, resource: Resource, request: Request, user_id: int) -> Rep
         world.tables[resource.name].insert(row)
         data = v2_object(world, resource, row)
         event = Event("create", resource.name, row["id"], data, None, user_id)
-    return Reply(201, item_body(dumps(data)), [event])
+    return Reply(201, item_body(dumps(data)), [event] if resource.webhooks else [])
 
 
 def update_row(app: App, resource: Resource, request: Request, raw_id: str, user_id: int) -> Reply:
@@ -129,7 +129,7 @@ def update_row(app: App, resource: Resource, request: Request, raw_id: str, user
         data = v2_object(world, resource, row)
         previous = {k: v for k, v in before.items() if data.get(k) != v}
         event = Event("change", resource.name, row_id, data, previous, user_id)
-    return Reply(200, item_body(dumps(data)), [event])
+    return Reply(200, item_body(dumps(data)), [event] if resource.webhooks else [])
 
 
 def delete_row(app: App, resource: Resource, raw_id: str, user_id: int) -> Reply:
@@ -144,7 +144,7 @@ def delete_row(app: App, resource: Resource, raw_id: str, user_id: int) -> Reply
         world.tables[resource.name].mark_deleted(row)
     # Pipedrive keeps a deleted deal 30 days (status=deleted lists it); GET by id answers 404.
     event = Event("delete", resource.name, row_id, None, previous, user_id)
-    return Reply(200, dumps({"success": True, "data": {"id": row_id}}), [event])
+    return Reply(200, dumps({"success": True, "data": {"id": row_id}}), [event] if resource.webhooks else [])
 
 
 # --- helpers ------------------------------------------------------------------------------------
