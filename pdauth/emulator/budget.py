@@ -7,6 +7,7 @@ advancing the clock past midnight starts a fresh budget.
 
 from __future__ import annotations
 
+import math
 import threading
 from typing import Any, Final
 
@@ -37,7 +38,7 @@ class DailyBudget:
 
     def seconds_to_reset(self) -> int:
         now = self._clock.now()
-        return max(1, int(DAY - now % DAY))
+        return max(1, math.ceil(DAY - now % DAY))
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
