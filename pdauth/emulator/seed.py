@@ -142,14 +142,14 @@ def populate(world: World, config: EmulatorConfig) -> None:
              "annual_revenue": None, "employee_count": rng.pick((5, 12, 40, 250)), **_times(rng)}
         )  # fmt: skip
     orgs = n["organization"]
-    for _ in range(n["person"]):
+    for number in range(1, n["person"] + 1):
         first, last = rng.pick(FIRST), rng.pick(LAST)
         org_id = rng.upto(orgs) if orgs and rng.random() < 0.9 else None
         domain = t["organization"].rows[org_id]["website"][8:] if org_id else "mail.example"
         t["person"].insert(
             {**DEFAULTS["person"], "name": f"{first} {last}", "first_name": first, "last_name": last,
              "owner_id": rng.pick(users), "org_id": org_id, "job_title": rng.pick(("CEO", "CTO", "Buyer", "")),
-             "picture_id": rng.upto(10_000) if rng.random() < 0.3 else None,
+             "picture_id": 7_000 + number if number % 3 == 1 else None,  # every third has a photo
              "emails": [{"value": f"{first}.{last}@{domain}".lower(), "primary": True, "label": "work"}],
              "phones": [{"value": f"+372 5{99 + rng.upto(900)} {999 + rng.upto(9000)}", "primary": True,
                          "label": "mobile"}], **_times(rng)}
@@ -186,7 +186,8 @@ def populate(world: World, config: EmulatorConfig) -> None:
     lead_uuids = list(world.lead_ids)
     for number in range(1, n["activity"] + 1):
         deal = deals[rng.upto(len(deals))] if deals else None
-        kind, _key = rng.pick(ACTIVITY_TYPES)
+        # Every fourth is a meeting (a video call); the rest any type.
+        kind, _key = ACTIVITY_TYPES[1] if number % 4 == 0 else rng.pick(ACTIVITY_TYPES)
         times = _times(rng)
         extra: dict[str, Any] = {}
         if _key == "meeting":  # a video call, as calendar-synced meetings have
