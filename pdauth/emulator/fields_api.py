@@ -38,7 +38,9 @@ _EXTRAS: Final = ("ui_visibility", "important_fields", "required_fields")
 def routes(resource: Resource, endpoint: Any) -> list[tuple[re.Pattern[str], dict[str, Any]]]:
     """The fields endpoints of one resource, with the SDK's scopes."""
     r = resource
-    read = (*r.read_scopes, "admin", f"{_scope_family(r)}-fields:full")
+    # As the SDK lists them: admin may read deal, person and organization fields, not product fields.
+    extra_read = ("admin",) if r.name != "product" else ()
+    read = (*r.read_scopes, *extra_read, f"{_scope_family(r)}-fields:full")
     write = (
         ("admin", f"{_scope_family(r)}-fields:full")
         if r.name != "product"

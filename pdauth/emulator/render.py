@@ -53,17 +53,18 @@ def v2_bytes(world: World, resource: Resource, row: Row) -> bytes:
 
 
 def dumps(payload: object) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(", ", ": ")).encode("utf-8")
+    # Compact, as Pipedrive sends it: a page of 500 deals is a tenth smaller than with spaces.
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def page_body(items: list[bytes], additional: dict[str, Any] | None) -> bytes:
     """`{"success": true, "data": [...], "additional_data": {...}}` from pre-encoded items."""
-    parts = [b'{"success": true, "data": [', b", ".join(items), b"]"]
+    parts = [b'{"success":true,"data":[', b",".join(items), b"]"]
     if additional is not None:
-        parts += [b', "additional_data": ', dumps(additional)]
+        parts += [b',"additional_data":', dumps(additional)]
     parts.append(b"}")
     return b"".join(parts)
 
 
 def item_body(item: bytes) -> bytes:
-    return b'{"success": true, "data": ' + item + b"}"
+    return b'{"success":true,"data":' + item + b"}"

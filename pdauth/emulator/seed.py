@@ -8,13 +8,14 @@ predict them; everything around it comes from the seeded generator.
 
 from __future__ import annotations
 
+import functools
 import random
 import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from pdauth.emulator.rules import DEFAULTS
-from pdauth.emulator.timefmt import day as _day
+from pdauth.emulator.timefmt import day
 
 T = TypeVar("T")
 
@@ -249,6 +250,16 @@ def _users(world: World, config: EmulatorConfig) -> None:
     domain = identity.user_email.partition("@")[2] or "example.com"
     for name, handle in COLLEAGUES:
         users.insert(world.user_row(name, f"{handle}@{domain}", admin=False))
+
+
+@functools.lru_cache(maxsize=1024)
+def _day_of(day_number: int) -> str:
+    return day(day_number * 86400.0)
+
+
+def _day(epoch: float) -> str:
+    """The date of `epoch`; seed dates fall on a few hundred days, so each is formatted once."""
+    return _day_of(int(epoch // 86400))
 
 
 def _status(draw: float) -> str:

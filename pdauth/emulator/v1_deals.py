@@ -60,10 +60,10 @@ def list_deals(app: App, request: Request) -> Reply:
     if more:
         pagination["next_start"] = start + limit
     # Pipedrive's v1 lists answer `data: null`, not [], when nothing is left.
-    data = b"[" + b", ".join(items) + b"]" if items else b"null"
+    data = b"[" + b",".join(items) + b"]" if items else b"null"
     body = (
-        b'{"success": true, "data": ' + data + b', "additional_data": {"pagination": ' + dumps(pagination)
-        + b'}, "related_objects": ' + related + b"}"
+        b'{"success":true,"data":' + data + b',"additional_data":{"pagination":' + dumps(pagination)
+        + b'},"related_objects":' + related + b"}"
     )  # fmt: skip
     return Reply(200, body)
 

@@ -92,7 +92,7 @@ def _user(app: App, row: Row, caller: Caller) -> dict[str, Any]:
     ]  # fmt: skip
     return {
         "id": row["id"], "name": row["name"], "default_currency": "EUR", "locale": "en_US", "lang": 1,
-        "email": row["email"], "phone": None, "activated": True, "last_login": v1_time(app.clock.now()),
+        "email": row["email"], "phone": None, "activated": True, "last_login": created,  # stable: the same call twice answers the same
         "created": created, "modified": created, "has_created_company": row["id"] == caller.user_id,
         "access": access, "active_flag": row["active_flag"], "timezone_name": app.config.timezone_name,
         "timezone_offset": "+02:00", "role_id": 1, "icon_url": row["icon_url"], "is_you": row["id"] == caller.user_id,
