@@ -168,6 +168,7 @@ def test_a_delivery_is_given_up_after_the_last_retry_and_a_redirect_is_a_failure
     subscribe(drv, token, receiver.url)
     drv.api("POST", "/api/v2/organizations", token, json={"name": "Doomed"})
     receiver.wait_for(1)
+    assert emu.wait_webhooks()  # the failure is handled (its retry scheduled) before time moves on
     emu.advance_clock(30)
     receiver.wait_for(2)
     assert emu.wait_webhooks()
@@ -189,7 +190,9 @@ def test_deleting_a_webhook_drops_its_pending_retries(setup, receiver):
     hook = subscribe(drv, token, receiver.url)
     drv.api("POST", "/api/v2/deals", token, json={"title": "x"})
     receiver.wait_for(1)
+    assert emu.wait_webhooks() and emu.stats()["live"]["webhook_deliveries_pending"] == 1  # the retry waits
     assert drv.api("DELETE", f"/api/v1/webhooks/{hook['id']}", token).json() == {"success": True}
+    assert emu.stats()["live"]["webhook_deliveries_pending"] == 0
     emu.advance_clock(30)
     assert emu.wait_webhooks() and len(receiver.calls) == 1
     drv.api("POST", "/api/v2/deals", token, json={"title": "after"})
