@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from filelock import FileLock
 
 from pdauth.emulator import Emulator, EmulatorConfig
 from tests.support.realtools import unavailable
@@ -68,9 +70,22 @@ def run_node(node: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([node, *args], cwd=HERE, capture_output=True, text=True, timeout=240, check=False)
 
 
-@pytest.fixture(scope="module")
-def report() -> dict[str, Any]:
+@pytest.fixture(scope="session")
+def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The contract run's report, made once per test session even under pytest-xdist: the first worker
+    to get here runs node (about 20 s of CPU) and leaves the report for the others (xdist's recipe)."""
     node = require_sdk()
+    if not os.environ.get("PYTEST_XDIST_WORKER"):  # one process: nobody to share with
+        return run_contract(node)
+    shared = tmp_path_factory.getbasetemp().parent / "sdk_contract_report.json"
+    with FileLock(str(shared) + ".lock"):
+        if not shared.is_file():
+            shared.write_text(json.dumps(run_contract(node)), encoding="utf-8")
+        result: dict[str, Any] = json.loads(shared.read_text(encoding="utf-8"))
+    return result
+
+
+def run_contract(node: str) -> dict[str, Any]:
     config = EmulatorConfig(
         auto_approve=True,
         deals=60,
