@@ -180,3 +180,10 @@ def test_clock_moves_forward_only():
     assert clock.now() == 1005.0 and clock.offset == 5
     with pytest.raises(ValueError):
         clock.advance(-1)
+
+
+def test_the_commands_default_scopes_are_the_configs():
+    # command.py spells the default out so the CLI need not import the config module; keep them one list.
+    from pdauth.emulator.command import _DEFAULT_SCOPES
+
+    assert parse_scopes(_DEFAULT_SCOPES) == DEFAULT_SCOPES
