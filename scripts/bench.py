@@ -9,6 +9,7 @@ P5 `pdauth token` (valid) / `gh auth token` (Go, its token in its own hosts.yml)
    `pdauth token` (valid) / (`python -I -S -c pass` + `secret-tool lookup`, the floor of Python):   <= 1.5
 P6 a plain `pdauth call` that gets a 404 / one that gets 200 (wall):                               <= 1.2
    one that waits out a 429 / one that gets 200 (CPU: the wait itself is sleep):                   <= 1.2
+E1 the emulator serving /api/v2/deals in pages of 500 (25,000 deals) / the emulator before issue 13: <= 1.0
 Medians of 11 alternating runs (P4: a single refresh, then a crowd). P1 needs a real Secret Service (`make bench` starts one when gnome-keyring
 is installed); without one it is reported as not measured rather than measured on something else.
 """
@@ -27,8 +28,12 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from emulator_process import running_emulator  # scripts/ is on sys.path: this file runs as a script
+
+if TYPE_CHECKING:
+    import requests
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -286,6 +291,9 @@ def main() -> int:
                     )
                 )
 
+            if wanted("E1"):
+                rows += emulator_rows()
+
             print(
                 f"pdauth bench — Python {platform.python_version()}, {os.cpu_count()} CPUs, store: "
                 f"{'Secret Service (gnome-keyring)' if real_keyring else 'test file keyring (no Secret Service)'}"
@@ -309,6 +317,121 @@ def main() -> int:
             return 1 if failed else 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+# --- E1: the emulator's own speed (`--only E1`) ----------------------------------------------------
+# The emulator of this checkout against the last one before issue 13 (API v2, the resource engine),
+# each started as `python -m pdauth.emulator --deals 25000`, both served side by side on this machine.
+# The baseline comes out of git into a temp dir with a stub `pdauth/__init__.py`: the old emulator
+# imports nothing of the client, so it runs on its own.
+EMULATOR_BASELINE = "f3257ff"  # the merge base of branch emu: the emulator as it was
+EMULATOR_DEALS = 25_000
+
+
+def emulator_rows() -> list[tuple[str, float, float, float]]:
+    import io
+    import tarfile
+
+    base_dir = Path(tempfile.mkdtemp(prefix="pdauth-bench-emu-"))
+    try:
+        archive = subprocess.run(
+            ["git", "-C", str(REPO), "archive", "--format=tar", EMULATOR_BASELINE, "pdauth/emulator"],
+            check=True,
+            capture_output=True,
+        ).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(base_dir, filter="data")
+        (base_dir / "pdauth" / "__init__.py").write_text("")
+        emulators = {}
+        startups: dict[str, float] = {}
+        for name, path in (("new", REPO), ("baseline", base_dir)):
+            env = {**os.environ, "PYTHONPATH": str(path)}
+            started = time.perf_counter()
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "pdauth.emulator", "--port", "0", "--quiet", "--auto-approve",
+                 "--deals", str(EMULATOR_DEALS), "--burst-limit", "1000000"],
+                cwd=path, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            )  # fmt: skip
+            assert proc.stdout is not None
+            line = proc.stdout.readline().strip()
+            startups[name] = time.perf_counter() - started
+            if not line.startswith("PDAUTH_EMULATOR_URL="):
+                raise SystemExit(f"bench: the {name} emulator did not start ({line!r})")
+            emulators[name] = (proc, line.partition("=")[2])
+        try:
+            sessions = {name: _emulator_session(url) for name, (_, url) in emulators.items()}
+            times: dict[tuple[str, bool], list[float]] = {
+                (n, d): [] for n in emulators for d in (False, True)
+            }
+            for _ in range(RUNS):
+                for name, decode in times:
+                    times[name, decode].append(_paginate(sessions[name], emulators[name][1], decode))
+        finally:
+            for proc, _ in emulators.values():
+                proc.terminate()
+                proc.wait(10)
+    finally:
+        shutil.rmtree(base_dir, ignore_errors=True)
+    medians = {key: statistics.median(values) for key, values in times.items()}
+    print(
+        f"E1 start-up with {EMULATOR_DEALS:,} deals (s): this emulator {startups['new']:.3f}, "
+        f"before issue 13 {startups['baseline']:.3f} (it now seeds a company around them)"
+    )
+    # With the client's json decoding in the clock: a v2 deal is ~2.5x the bytes of the old v1-ish one.
+    print(
+        f"E1 the same pages decoded with .json() (s): this emulator {medians['new', True]:.3f}, "
+        f"before issue 13 {medians['baseline', True]:.3f}, ratio {medians['new', True] / medians['baseline', True]:.2f}"
+    )
+    return [("E1 emulator serves 25k deals, v2 (s)", medians["new", False], medians["baseline", False], 1.0)]
+
+
+def _emulator_session(url: str) -> requests.Session:
+    import requests
+
+    session = requests.Session()
+    redirect = "http://127.0.0.1:8976/callback"  # the command's default callback URL
+    params = {"client_id": "demo-client-id", "redirect_uri": redirect}
+    location = session.get(
+        f"{url}/oauth/authorize", params=params, allow_redirects=False, timeout=30
+    ).headers["Location"]
+    code = location.split("code=", 1)[1].split("&", 1)[0]
+    token = session.post(
+        f"{url}/oauth/token",
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect},
+        auth=("demo-client-id", "demo-client-secret"),
+        timeout=30,
+    ).json()["access_token"]
+    session.headers["Authorization"] = f"Bearer {token}"
+    return session
+
+
+def _paginate(session: requests.Session, url: str, decode: bool) -> float:
+    """Seconds to page every deal with the plain loop a script would write. Without `decode`, the
+    client reads each body whole but takes only next_cursor from its tail, so the clock measures the
+    emulator's serving, not the client's JSON decoding of ever larger objects."""
+    import re
+
+    cursor_at_end = re.compile(rb'"next_cursor":\s*(?:null|"([^"]*)")')
+    started = time.perf_counter()
+    seen, cursor = 0, None
+    while True:
+        params = {"limit": 500, **({"cursor": cursor} if cursor else {})}
+        raw = session.get(f"{url}/api/v2/deals", params=params, timeout=60).content
+        if decode:
+            body = json.loads(raw)
+            seen += len(body["data"])
+            cursor = body["additional_data"]["next_cursor"]
+        else:
+            found = cursor_at_end.search(raw, max(0, len(raw) - 300))
+            if found is None:
+                raise SystemExit("bench: a page without additional_data.next_cursor")
+            cursor = found.group(1).decode() if found.group(1) else None
+            seen += raw.count(b'"title":')
+        if not cursor:
+            break
+    if seen != EMULATOR_DEALS:
+        raise SystemExit(f"bench: paged {seen} deals, not {EMULATOR_DEALS}")
+    return time.perf_counter() - started
 
 
 if __name__ == "__main__":

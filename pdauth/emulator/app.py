@@ -6,22 +6,29 @@ import threading
 from typing import Any
 
 from pdauth.emulator import api_routes, control_routes, oauth_routes
+from pdauth.emulator.budget import DailyBudget
 from pdauth.emulator.clock import Clock
 from pdauth.emulator.config import EmulatorConfig
-from pdauth.emulator.deals import DealStore
+from pdauth.emulator.errors import envelope
 from pdauth.emulator.faults import Fault, FaultTable
 from pdauth.emulator.pages import error_response
 from pdauth.emulator.ratelimit import BurstLimiter
 from pdauth.emulator.state import AuthState
 from pdauth.emulator.stats import Stats
 from pdauth.emulator.web import Request, Response, json_response, text_response
+from pdauth.emulator.webhooks import WebhookHub
+from pdauth.emulator.world import World
 
 _INDEX = """pdauth emulator: a local stand-in for Pipedrive's OAuth server and REST API.
 
 GET  /oauth/authorize?client_id=...&redirect_uri=...&state=...
 POST /oauth/token      POST /oauth/revoke
-GET  /api/v1/users/me  GET|POST /api/v1/deals  GET|PUT|DELETE /api/v1/deals/{id}  GET /api/v2/deals
+API v2: /api/v2/{deals,persons,organizations,activities,products,pipelines,stages}[/{id}],
+        /api/v2/itemSearch, /api/v2/{deals,persons,organizations,products}/search,
+        /api/v2/{deal,person,organization,product}Fields
+API v1: /api/v1/users/me, users, notes, leads, currencies, activityTypes, webhooks, deals (deprecated)
 GET  /__emulator/stats POST /__emulator/reset  POST /__emulator/clock  POST|GET|DELETE /__emulator/faults
+Everything is listed in docs/emulator.md.
 """
 
 
@@ -31,13 +38,16 @@ class App:
     def __init__(self, config: EmulatorConfig) -> None:
         self.config = config
         self.clock = Clock()
-        # One lock guards all OAuth and deal state, so every request sees a consistent world.
+        # One lock guards all OAuth state and company data, so every request sees a consistent world.
         self.lock = threading.Lock()
         self.auth = AuthState(config, self.clock, self.lock)
-        self.deals = DealStore(config.deals, config.user_id, self.clock, self.lock)
+        self.world = World(config, self.clock)
         self.stats = Stats()
         self.faults = FaultTable()
-        self.limiter = BurstLimiter(config.burst_limit)
+        self.limiter = BurstLimiter(config.burst)
+        self.search_limiter = BurstLimiter(config.search_burst_limit)
+        self.budget = DailyBudget(config.daily_budget, self.clock)
+        self.webhooks = WebhookHub(self)
         self.base_url = ""  # set by the server once the port is bound; it is also the api_domain
         self.stopping = threading.Event()  # cuts injected delays short on stop
 
@@ -75,11 +85,17 @@ class App:
 
     def stats_snapshot(self) -> dict[str, Any]:
         snapshot = self.stats.snapshot()
+        with self.lock:
+            data = self.world.counts()
+            hooks = len(self.world.tables["webhook"])
         snapshot["live"] = {
             **self.auth.counts(),
-            "deals": self.deals.count(),
+            **data,
             "faults": len(self.faults.active()),
+            "webhooks": hooks,
+            "webhook_deliveries_pending": self.webhooks.pending(),
         }
+        snapshot["budget"] = self.budget.snapshot()
         snapshot["clock_offset"] = self.clock.offset
         return snapshot
 
@@ -103,7 +119,7 @@ def _fault_response(fault: Fault, path: str) -> Response:
     # No body given: answer in the shape that endpoint's real errors have.
     message = f"Injected fault (HTTP {status})"
     if path.startswith("/api/"):
-        return json_response(status, api_routes.envelope(message))
+        return json_response(status, envelope(message))
     if path.startswith("/oauth/authorize"):
         return error_response(status, "Pipedrive is unavailable", message)
     if path.startswith("/oauth/"):

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from pdauth.emulator.server import Emulator
 
 ENV_SECRET = "PDAUTH_EMULATOR_CLIENT_SECRET"
+# Repeated here rather than imported: importing config would cost every other CLI command.
+_DEFAULT_SCOPES = "base,deals:full,contacts:full,activities:full,products:full,leads:full,users:read,search:read,webhooks:full,admin"
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -44,7 +46,7 @@ def emulator(
     ] = False,
     scopes: Annotated[
         str, typer.Option(help="Scopes the app was registered with, comma-separated (base is implied).")
-    ] = "base,deals:full",
+    ] = _DEFAULT_SCOPES,
     access_token_ttl: Annotated[int, typer.Option(help="Access token lifetime, seconds.")] = 3599,
     refresh_token_idle_ttl: Annotated[
         int, typer.Option(help="Refresh token expiry after this many idle seconds.")
@@ -53,11 +55,43 @@ def emulator(
         bool,
         typer.Option("--rotate-refresh-tokens", help="Issue a new refresh token on every refresh."),
     ] = False,
-    burst_limit: Annotated[int, typer.Option(help="API requests per access token per 2 seconds.")] = 80,
+    plan: Annotated[
+        str,
+        typer.Option(
+            help="Pipedrive plan whose burst limit applies: essential, advanced, professional, power, enterprise."
+        ),
+    ] = "essential",
+    burst_limit: Annotated[
+        int | None, typer.Option(help="API requests per access token per 2 seconds (default: the plan's).")
+    ] = None,
+    daily_budget: Annotated[
+        int | None, typer.Option(help="Daily API token budget per company (default: counted, never refused).")
+    ] = None,
     retry_after_header: Annotated[
-        bool, typer.Option("--retry-after-header", help="Send Retry-After with 429 responses.")
+        bool, typer.Option("--retry-after-header", help="Send Retry-After with burst-limit 429 responses.")
     ] = False,
-    deals: Annotated[int, typer.Option(help="Number of deals to seed.")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the generated company data (same seed, same data).")] = 1,
+    deals: Annotated[
+        int, typer.Option(help="Number of deals to seed (other objects follow in proportion).")
+    ] = 0,
+    persons: Annotated[int | None, typer.Option(help="Persons to seed (default: deals / 4).")] = None,
+    organizations: Annotated[
+        int | None, typer.Option(help="Organizations to seed (default: deals / 10).")
+    ] = None,
+    activities: Annotated[int | None, typer.Option(help="Activities to seed (default: deals / 4).")] = None,
+    products: Annotated[int | None, typer.Option(help="Products to seed (default: up to 6).")] = None,
+    custom_field: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Declare a custom field, entity:Name:type[:Opt|Opt], e.g. deal:Budget:monetary (repeatable)."
+        ),
+    ] = None,
+    v1_deals: Annotated[
+        str, typer.Option(help="deprecated: serve the v1 deal endpoints; gone: answer them 410.")
+    ] = "deprecated",
+    webhook_retry_delays: Annotated[
+        str, typer.Option(help="Seconds (emulated clock) before each webhook retry, comma-separated.")
+    ] = "10,60,600",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not log requests.")] = False,
 ) -> None:
     """Run a local Pipedrive OAuth server + REST API (the emulator) until Ctrl-C.
@@ -80,9 +114,19 @@ def emulator(
             access_token_ttl=access_token_ttl,
             refresh_token_idle_ttl=refresh_token_idle_ttl,
             rotate_refresh_tokens=rotate_refresh_tokens,
+            plan=plan,
             burst_limit=burst_limit,
+            daily_budget=daily_budget,
             retry_after_header=retry_after_header,
+            seed=seed,
             deals=deals,
+            persons=persons,
+            organizations=organizations,
+            activities=activities,
+            products=products,
+            custom_fields=tuple(custom_field or ()),
+            v1_deals=v1_deals,
+            webhook_retry_delays=_delays(webhook_retry_delays),
             log_stream=None if quiet else sys.stderr,
         )
     except ValueError as exc:
@@ -113,6 +157,13 @@ def emulator(
             print("pdauth emulator stopped.", file=sys.stderr)
 
 
+def _delays(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise typer.BadParameter(f"--webhook-retry-delays: {text!r} is not a list of seconds") from None
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -126,6 +177,8 @@ def _announce(emu: Emulator) -> None:
         f"  client secret: {config.client_secret}",
         f"  redirect URI:  {config.redirect_uri}",
         f"  scopes:        {','.join(config.granted_scopes)}  ({consent})",
+        f"  plan:          {config.plan} (burst {config.burst} per 2 s)"
+        + (f", daily budget {config.daily_budget} tokens" if config.daily_budget else ""),
         f"  stats:         {emu.base_url}/__emulator/stats",
         "Point pdauth at it:",
         f"  export PDAUTH_OAUTH_URL={emu.base_url}",

@@ -39,6 +39,17 @@ KNOWN_SCOPES: Final = (
     "webhooks:full",
 )
 
+# Scopes the emulated app has unless --scopes says otherwise: enough to use every endpoint served
+# (admin covers pipelines, stages, fields and webhooks writes, as the SDK's scope lists say).
+DEFAULT_SCOPES: Final = (
+    "base", "deals:full", "contacts:full", "activities:full", "products:full", "leads:full",
+    "users:read", "search:read", "webhooks:full", "admin",
+)  # fmt: skip
+# OAuth burst limits per 2-second window and access token, by plan (Pipedrive "Rate limiting").
+PLANS: Final = {"essential": 80, "advanced": 160, "professional": 320, "power": 400, "enterprise": 480}
+SEARCH_BURST: Final = 10  # search endpoints: 10 per 2 s on every plan (same page)
+V1_DEALS_MODES: Final = ("deprecated", "gone")
+
 CODE_TTL: Final = 300  # Pipedrive: authorization codes expire after 5 minutes
 CONSENT_TTL: Final = 600  # how long a rendered consent page stays usable
 BURST_WINDOW: Final = 2.0  # Pipedrive's burst limit counts requests per 2-second window
@@ -67,13 +78,26 @@ class EmulatorConfig:
     port: int = 0
     auto_approve: bool = False
     auto_deny: bool = False
-    scopes: tuple[str, ...] = ("base", "deals:full")
+    scopes: tuple[str, ...] = DEFAULT_SCOPES
     access_token_ttl: int = 3599
     refresh_token_idle_ttl: int = 60 * 86400
     rotate_refresh_tokens: bool = False
-    burst_limit: int = 80
+    plan: str = "essential"
+    burst_limit: int | None = None  # None: the plan's figure
+    search_burst_limit: int = SEARCH_BURST
+    daily_budget: int | None = None  # tokens per company per day; None: counted, never refused
     retry_after_header: bool = False
+    # Seed data (see seed.py): deals, and the rest in proportion unless given.
+    seed: int = 1
     deals: int = 0
+    persons: int | None = None
+    organizations: int | None = None
+    activities: int | None = None
+    products: int | None = None
+    custom_fields: tuple[str, ...] = ()  # "entity:Name:type[:Option|Option]", e.g. "deal:Budget:monetary"
+    v1_deals: str = "deprecated"  # "gone": the v1 deal endpoints answer 410, as after their retirement
+    webhook_retry_delays: tuple[float, ...] = (10.0, 60.0, 600.0)  # emulated seconds before each retry
+    webhook_timeout: float = 10.0  # seconds a subscriber may take to answer a delivery
     user_id: int = Identity.user_id
     user_name: str = Identity.user_name
     user_email: str = Identity.user_email
@@ -100,15 +124,31 @@ class EmulatorConfig:
             problems.append(f"unknown scope(s) {', '.join(unknown)}; known: {', '.join(KNOWN_SCOPES)}")
         if not 0 <= self.port <= 65535:
             problems.append(f"port must be 0..65535, got {self.port}")
-        for name in ("access_token_ttl", "refresh_token_idle_ttl", "burst_limit"):
+        for name in ("access_token_ttl", "refresh_token_idle_ttl", "search_burst_limit"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be at least 1")
-        if self.deals < 0:
-            problems.append("deals must not be negative")
+        for name in ("burst_limit", "daily_budget"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                problems.append(f"{name} must be at least 1")
+        if self.plan not in PLANS:
+            problems.append(f"plan must be one of {', '.join(PLANS)}, got {self.plan!r}")
+        for name in ("deals", "persons", "organizations", "activities", "products"):
+            if (getattr(self, name) or 0) < 0:
+                problems.append(f"{name} must not be negative")
+        if self.v1_deals not in V1_DEALS_MODES:
+            problems.append(f"v1_deals must be one of {', '.join(V1_DEALS_MODES)}")
+        if any(d < 0 for d in self.webhook_retry_delays) or self.webhook_timeout <= 0:
+            problems.append("webhook_retry_delays must not be negative and webhook_timeout must be positive")
+        problems += _custom_field_problems(self.custom_fields)
         if self.connection_timeout <= 0:
             problems.append("connection_timeout must be positive")
         if problems:
             raise ValueError("; ".join(problems))
+
+    @property
+    def burst(self) -> int:
+        """The burst limit in force: --burst-limit if given, else the plan's."""
+        return self.burst_limit if self.burst_limit is not None else PLANS[self.plan]
 
     @property
     def granted_scopes(self) -> tuple[str, ...]:
@@ -126,6 +166,16 @@ class EmulatorConfig:
             company_name=self.company_name,
             company_domain=self.company_domain,
         )
+
+
+def _custom_field_problems(specs: tuple[str, ...]) -> list[str]:
+    from pdauth.emulator.custom_fields import CustomFieldTable
+
+    try:
+        CustomFieldTable(specs)
+    except ValueError as exc:
+        return [str(exc)]
+    return []
 
 
 def parse_scopes(text: str) -> tuple[str, ...]:

@@ -21,6 +21,7 @@ def handle(app: App, request: Request) -> Response:
         "clock": {"GET": _clock, "POST": _advance},
         "faults": {"GET": _faults, "POST": _add_fault, "DELETE": _clear_faults},
         "identity": {"GET": _identity, "POST": _set_identity},
+        "webhooks": {"GET": _webhooks},
     }
     methods = routes.get(name)
     if methods is None:
@@ -69,6 +70,10 @@ def _add_fault(app: App, request: Request) -> Response:
 
 def _clear_faults(app: App, request: Request) -> Response:
     return json_response(200, {"cleared": app.faults.clear()})
+
+
+def _webhooks(app: App, request: Request) -> Response:
+    return json_response(200, {"pending": app.webhooks.pending(), "attempts": list(app.webhooks.log)})
 
 
 def _identity(app: App, request: Request) -> Response:

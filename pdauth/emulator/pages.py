@@ -25,6 +25,19 @@ SCOPE_TEXT: Final = {
     "base": "Read your user and company settings",
     "deals:read": "Read your deals",
     "deals:full": "Create, read, update and delete your deals",
+    "contacts:read": "Read your persons and organizations",
+    "contacts:full": "Create, read, update and delete your persons and organizations",
+    "activities:read": "Read your activities",
+    "activities:full": "Create, read, update and delete your activities",
+    "products:read": "Read your products",
+    "products:full": "Create, read, update and delete your products",
+    "leads:read": "Read your leads",
+    "leads:full": "Create, read, update and delete your leads",
+    "users:read": "Read the users of your company",
+    "search:read": "Search across your data",
+    "webhooks:read": "Read your webhooks",
+    "webhooks:full": "Create, read and delete your webhooks",
+    "admin": "Act as an admin: pipelines, stages, fields, webhooks",
 }
 
 _STYLE: Final = (

@@ -133,6 +133,7 @@ class Emulator:
             daemon=True,
         )
         self._thread.start()
+        self._app.webhooks.start()
         return self
 
     def stop(self) -> None:
@@ -142,6 +143,7 @@ class Emulator:
             return
         self._app.stopping.set()
         server.stop(self._thread)
+        self._app.webhooks.stop()
 
     @property
     def base_url(self) -> str:
@@ -179,6 +181,15 @@ class Emulator:
 
     def clear_faults(self) -> int:
         return self._app.faults.clear()
+
+    def wait_webhooks(self, timeout: float = 5.0) -> bool:
+        """Wait until no webhook is being delivered or due now; False on timeout. Retries scheduled
+        for later (on the emulator's clock) do not count: advance the clock to make them due."""
+        return self._app.webhooks.wait_idle(timeout)
+
+    def webhook_log(self) -> list[dict[str, Any]]:
+        """The latest delivery attempts (up to 200): webhook id, event, entity id, attempt, result."""
+        return list(self._app.webhooks.log)
 
     def advance_clock(self, seconds: float) -> None:
         """Move the emulator's clock forward: tokens, codes and idle refresh tokens age at once."""

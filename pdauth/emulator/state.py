@@ -8,6 +8,7 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from pdauth.emulator.clock import Clock
 from pdauth.emulator.config import CODE_TTL, CONSENT_TTL, EmulatorConfig, Identity
@@ -83,6 +84,10 @@ class Caller:
     access_token: str
     identity: Identity
     scopes: tuple[str, ...]
+
+    @property
+    def user_id(self) -> int:
+        return self.identity.user_id
 
 
 class AuthState:
@@ -208,6 +213,10 @@ class AuthState:
 
     def revoke(self, token: str) -> str:
         """Revoke a refresh token (the whole install) or one access token; 'unknown' is no error."""
+        if token not in self._installs and token not in self._access and "%" in token:
+            # The official Node SDK percent-encodes an access token before form-encoding it, so it
+            # arrives as "v1u%3A...". Tokens never contain "%", so decoding once cannot misfire.
+            token = unquote(token)
         with self._lock:
             install = self._installs.get(token)
             if install is not None:

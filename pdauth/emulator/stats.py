@@ -13,8 +13,14 @@ COUNTERS: Final = (
     "revoke_requests",  # POST /oauth/revoke, answered or not
     "revocations",  # revoke requests answered 200
     "api_requests",  # requests under /api/
-    "rate_limited",  # API requests answered 429 by the burst limiter
+    "rate_limited",  # API requests answered 429 by a burst limiter (general or search)
     "faults_triggered",  # requests answered (or dropped) by an injected fault
+    "tokens_spent",  # daily-budget tokens charged (get 2, list 20, update 10, search 40)
+    "budget_exhausted",  # API requests answered 429 because the company's daily budget ran out
+    "webhook_attempts",  # webhook deliveries tried (first tries and retries)
+    "webhooks_delivered",  # ... answered 2xx
+    "webhook_failures",  # ... that failed (non-2xx, redirect, timeout, refused)
+    "webhooks_given_up",  # deliveries dropped after the last retry failed
 )
 # Counters by key. `grants` always shows both grant types, so tests can compare with 0.
 KEYED: Final = ("grants", "grant_errors", "consents", "api_responses")

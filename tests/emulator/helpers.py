@@ -122,13 +122,31 @@ class Driver:
         return self.api("GET", "/api/v1/users/me", token)
 
 
+# 401 and 403 as Pipedrive's gateway sends them: errorCode, and no data fields.
 UNAUTHORIZED = {
     "success": False,
     "error": "unauthorized access",
+    "errorCode": 401,
     "error_info": "Please check developers.pipedrive.com",
-    "data": None,
-    "additional_data": None,
 }
+SCOPE_MISMATCH = {
+    "success": False,
+    "error": "Scope and URL mismatch",
+    "errorCode": 403,
+    "error_info": "Please check developers.pipedrive.com",
+}
+
+
+def envelope(error: str) -> dict[str, Any]:
+    """Pipedrive's application error body (400, 404, 405, 410, 429)."""
+    return {
+        "success": False,
+        "error": error,
+        "error_info": "Please check developers.pipedrive.com",
+        "data": None,
+        "additional_data": None,
+    }
+
 
 ACCESS_TOKEN_RE = re.compile(r"^v1u:[A-Za-z0-9_\-]{400,}$")
 REFRESH_TOKEN_RE = re.compile(r"^\d+:\d+:[0-9a-f]{20,}$")

@@ -144,6 +144,45 @@ def test_options_reach_the_config():
         assert stop(proc)[0] == 0
 
 
+def test_data_plan_and_budget_options_reach_the_config():
+    proc, url = start(
+        "--port", "0", "--quiet", "--auto-approve", "--plan", "power", "--daily-budget", "61", "--seed", "7",
+        "--deals", "5", "--persons", "3", "--organizations", "2", "--activities", "4", "--products", "1",
+        "--custom-field", "deal:Budget:monetary", "--custom-field", "person:Tier:enum:Gold|Silver",
+        "--v1-deals", "gone", "--webhook-retry-delays", "1,2",
+    )  # fmt: skip
+    try:
+        authorize = requests.get(
+            f"{url}/oauth/authorize",
+            params={"client_id": "demo-client-id", "redirect_uri": REDIRECT_URI},
+            allow_redirects=False,
+            timeout=T,
+        )
+        code = query_of(authorize.headers["Location"])["code"][0]
+        token = requests.post(
+            f"{url}/oauth/token",
+            data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI},
+            auth=BASIC,
+            timeout=T,
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        deals = requests.get(f"{url}/api/v2/deals", headers=headers, timeout=T)
+        assert deals.headers["x-ratelimit-limit"] == "400"  # the Power plan's OAuth burst
+        assert [d["title"] for d in deals.json()["data"]] == [f"Deal {n}" for n in range(1, 6)]
+        assert len(deals.json()["data"][0]["custom_fields"]) == 1
+        stats = requests.get(f"{url}/__emulator/stats", timeout=T).json()
+        live = stats["live"]
+        assert (live["persons"], live["organizations"], live["activities"], live["products"]) == (3, 2, 4, 1)
+        assert stats["budget"] == {"limit": 61, "used": {"123": 20}}
+        tier = requests.get(f"{url}/api/v2/personFields", headers=headers, timeout=T).json()["data"][-1]
+        assert tier["field_name"] == "Tier" and [o["label"] for o in tier["options"]] == ["Gold", "Silver"]
+        assert requests.get(f"{url}/api/v1/deals", headers=headers, timeout=T).status_code == 410
+        # three lists (20 each, the 410 included) spent 60 of 61: a single GET (2) is over budget
+        assert requests.get(f"{url}/api/v2/deals/1", headers=headers, timeout=T).status_code == 429
+    finally:
+        assert stop(proc)[0] == 0
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -151,6 +190,12 @@ def test_options_reach_the_config():
         ["--scopes", "deals:everything"],
         ["--burst-limit", "0"],
         ["--port", "x"],
+        ["--plan", "gold"],
+        ["--daily-budget", "0"],
+        ["--custom-field", "deal:Budget"],
+        ["--v1-deals", "sometimes"],
+        ["--webhook-retry-delays", "soon"],
+        ["--deals", "-1"],
     ],
 )
 def test_bad_options_exit_2(args):
@@ -177,7 +222,9 @@ def test_a_taken_port_exits_1_with_a_hint(emu):
 def test_help_lists_the_options():
     result = subprocess.run([*COMMAND, "--help"], capture_output=True, text=True, timeout=20)
     assert result.returncode == 0
-    for option in ("--port", "--client-secret", "--auto-approve", "--rotate-refresh-tokens", "--quiet"):
+    options = ("--port", "--client-secret", "--auto-approve", "--rotate-refresh-tokens", "--quiet", "--plan",
+               "--daily-budget", "--seed", "--custom-field", "--v1-deals", "--webhook-retry-delays")  # fmt: skip
+    for option in options:
         assert option in result.stdout
 
 

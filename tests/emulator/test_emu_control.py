@@ -30,7 +30,12 @@ def test_stats_shape_and_counters(drv, emu):
     assert stats["authorize_requests"] == 1
     assert stats["consents"] == {"allow": 1}
     assert stats["rate_limited"] == 0 and stats["faults_triggered"] == 0
-    assert stats["live"] == {"installs": 1, "access_tokens": 1, "deals": 0, "faults": 0}
+    assert stats["live"] == {
+        "installs": 1, "access_tokens": 1, "deals": 0, "persons": 0, "organizations": 0, "activities": 0,
+        "products": 0, "notes": 0, "leads": 0, "faults": 0, "webhooks": 0, "webhook_deliveries_pending": 0,
+    }  # fmt: skip
+    assert stats["tokens_spent"] == 2  # one users/me (a single-object GET); the 401 costs nothing
+    assert stats["budget"] == {"limit": None, "used": {"123": 2}}
     assert stats["clock_offset"] == 0
     for name in ("connections", "requests"):
         assert stats[name] >= 10

@@ -76,6 +76,7 @@ def test_empty_lists_v1_data_is_null_and_v2_data_is_empty(seeded):
         "success": True,
         "data": None,
         "additional_data": {"pagination": {"start": 0, "limit": 100, "more_items_in_collection": False}},
+        "related_objects": {"user": {}, "person": {}, "organization": {}},
     }
     v2 = drv.api("GET", "/api/v2/deals", token).json()
     assert v2 == {"success": True, "data": [], "additional_data": {"next_cursor": None}}

@@ -8,6 +8,8 @@ import pytest
 
 from pdauth.emulator.ratelimit import BurstLimiter
 
+from .helpers import envelope
+
 pytestmark = pytest.mark.timeout(20)
 
 
@@ -105,3 +107,71 @@ def test_limiter_forgets_old_windows():
     clock.now += 3
     limiter.hit("late")  # over 1000 keys: stale windows are dropped
     assert len(limiter._windows) < 10
+
+
+# --- plans and the daily token budget ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("plan", "burst"),
+    [("essential", 80), ("advanced", 160), ("professional", 320), ("power", 400), ("enterprise", 480)],
+)
+def test_a_plan_sets_the_burst_limit(make_emulator, driver_for, plan, burst):
+    drv = driver_for(make_emulator(plan=plan))
+    answer = drv.me(drv.login()["access_token"])
+    assert answer.headers["x-ratelimit-limit"] == str(burst)
+
+
+def test_burst_limit_overrides_the_plan(make_emulator, driver_for):
+    drv = driver_for(make_emulator(plan="enterprise", burst_limit=5))
+    assert drv.me(drv.login()["access_token"]).headers["x-ratelimit-limit"] == "5"
+
+
+def test_calls_are_charged_by_kind(make_emulator, driver_for):
+    emu = make_emulator(deals=3)
+    drv = driver_for(emu)
+    token = drv.login()["access_token"]
+    drv.api("GET", "/api/v2/deals/1", token)  # a single object: 2
+    drv.api("GET", "/api/v2/deals", token)  # a list: 20
+    drv.api("PATCH", "/api/v2/deals/1", token, json={"title": "x"})  # an update: 10
+    drv.api("GET", "/api/v2/deals/search", token, params={"term": "Deal"})  # a search: 40
+    drv.api("GET", "/api/v2/deals", headers={"Authorization": "Bearer v1u:nope"})  # refused at the door: 0
+    drv.api("GET", "/api/v2/nothing", token)  # no such endpoint: 0
+    assert emu.stats()["tokens_spent"] == 72
+    assert emu.stats()["budget"] == {"limit": None, "used": {"123": 72}}
+
+
+def test_an_exhausted_daily_budget_is_429_until_the_next_utc_day(make_emulator, driver_for):
+    emu = make_emulator(deals=3, daily_budget=30, access_token_ttl=10**6)
+    drv = driver_for(emu)
+    token = drv.login()["access_token"]
+    assert drv.api("GET", "/api/v2/deals", token).status_code == 200  # 20 of 30
+    assert drv.api("GET", "/api/v2/deals/1", token).status_code == 200  # 22
+    refused = drv.api("PATCH", "/api/v2/deals/1", token, json={"title": "x"})  # 10 more would be 32
+    assert refused.status_code == 429
+    assert refused.json() == envelope("Daily API token budget exhausted")
+    assert 1 <= int(refused.headers["Retry-After"]) <= 86400
+    assert refused.headers["x-ratelimit-limit"] == "80"  # the burst window's headers, as on every answer
+    assert drv.api("GET", "/api/v2/deals/1", token).status_code == 200  # a cheaper call still fits: 24
+    assert drv.api("GET", "/api/v2/deals/2", token).status_code == 200  # 26
+    assert emu.stats()["budget_exhausted"] == 1
+    # Another company has a budget of its own.
+    emu.set_identity(company_id=9, user_id=5)
+    other = drv.login()["access_token"]
+    assert drv.api("GET", "/api/v2/deals", other).status_code == 200
+    # The budget is per UTC day of the emulator's clock.
+    emu.advance_clock(int(refused.headers["Retry-After"]))
+    assert drv.api("PATCH", "/api/v2/deals/1", token, json={"title": "x"}).status_code == 200
+    assert emu.stats()["budget"]["used"] == {"123": 10}
+
+
+def test_the_budget_counts_utc_days_of_the_emulators_clock():
+    from pdauth.emulator.budget import DailyBudget
+    from pdauth.emulator.clock import Clock
+
+    now = [86400 * 20_000 + 86399.0]  # one second before a UTC midnight
+    budget = DailyBudget(20, Clock(lambda: now[0]))
+    assert budget.charge(1, "list") and not budget.charge(1, "get")
+    assert budget.seconds_to_reset() == 1
+    now[0] += 1
+    assert budget.charge(1, "get") and budget.snapshot() == {"limit": 20, "used": {"1": 2}}

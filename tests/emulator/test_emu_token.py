@@ -7,6 +7,8 @@ import base64
 import pytest
 import requests
 
+from pdauth.emulator.config import DEFAULT_SCOPES
+
 from .helpers import ACCESS_TOKEN_RE, BASIC, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, REFRESH_TOKEN_RE, T
 
 pytestmark = pytest.mark.timeout(20)
@@ -33,7 +35,7 @@ def test_code_exchange_returns_exactly_pipedrives_fields(drv, emu):
     assert body["token_type"] == "Bearer"
     assert REFRESH_TOKEN_RE.match(body["refresh_token"])
     assert body["refresh_token"].startswith("123:777:")
-    assert body["scope"] == "base,deals:full"
+    assert body["scope"] == ",".join(DEFAULT_SCOPES)
     assert body["expires_in"] == 3599
     assert body["api_domain"] == emu.base_url
     assert drv.me(body["access_token"]).status_code == 200

@@ -1,17 +1,17 @@
-"""Pure parts of the emulator, without sockets: config validation, redaction, faults, deals, cursor."""
+"""Pure parts of the emulator, without sockets: config validation, redaction, faults, tables, cursors."""
 
 from __future__ import annotations
-
-import threading
 
 import pytest
 
 from pdauth.emulator import EmulatorConfig
 from pdauth.emulator.clock import Clock
-from pdauth.emulator.config import parse_scopes
-from pdauth.emulator.deals import DealError, DealStore, decode_cursor, encode_cursor
+from pdauth.emulator.config import DEFAULT_SCOPES, parse_scopes
+from pdauth.emulator.errors import ApiError
 from pdauth.emulator.faults import Fault, FaultTable
+from pdauth.emulator.query import decode_cursor, encode_cursor
 from pdauth.emulator.redact import REDACTED, RequestLog, redact
+from pdauth.emulator.store import Table
 
 
 @pytest.mark.parametrize(
@@ -22,7 +22,16 @@ from pdauth.emulator.redact import REDACTED, RequestLog, redact
         {"access_token_ttl": 0},
         {"refresh_token_idle_ttl": -1},
         {"burst_limit": 0},
+        {"daily_budget": 0},
+        {"plan": "gold"},
         {"deals": -1},
+        {"persons": -3},
+        {"v1_deals": "maybe"},
+        {"custom_fields": ("deal:Budget:money",)},
+        {"custom_fields": ("lead:Budget:double",)},
+        {"custom_fields": ("deal:Source:enum",)},
+        {"custom_fields": ("deal:Budget:double", "deal:Budget:double")},
+        {"webhook_retry_delays": (-1.0,)},
         {"port": 70000},
         {"client_secret": ""},
         {"redirect_uri": "myapp://callback"},
@@ -39,9 +48,11 @@ def test_config_defaults_match_the_documented_api():
     assert (config.client_id, config.client_secret) == ("demo-client-id", "demo-client-secret")
     assert config.redirect_uri == "http://127.0.0.1:8976/callback"
     assert (config.host, config.port) == ("127.0.0.1", 0)
-    assert config.scopes == ("base", "deals:full") and config.granted_scopes == ("base", "deals:full")
+    assert config.scopes == DEFAULT_SCOPES and config.granted_scopes == DEFAULT_SCOPES
+    assert {"base", "deals:full", "contacts:full", "activities:full", "products:full"} <= set(DEFAULT_SCOPES)
     assert (config.access_token_ttl, config.refresh_token_idle_ttl) == (3599, 60 * 86400)
-    assert (config.burst_limit, config.deals) == (80, 0)
+    assert (config.plan, config.burst, config.search_burst_limit, config.deals) == ("essential", 80, 10, 0)
+    assert config.daily_budget is None and config.v1_deals == "deprecated"
     assert not (
         config.auto_approve or config.auto_deny or config.rotate_refresh_tokens or config.retry_after_header
     )
@@ -124,23 +135,42 @@ def test_fault_from_json_checks_types():
 
 
 def test_cursor_round_trip_and_rejects_garbage():
-    assert decode_cursor(encode_cursor(41)) == 41
-    for bad in ("", "!!!", "ZGVhbDo=", encode_cursor(1)[:-1] + "@", "bm9wZTo1"):  # "nope:5"
-        with pytest.raises(DealError):
-            decode_cursor(bad)
+    assert decode_cursor(encode_cursor("deal", "id", "asc", 41, 41), "deal", "id", "asc")[1] == 41
+    sorted_cursor = encode_cursor("deal", "update_time", "desc", 1700000000.5, 7)
+    assert decode_cursor(sorted_cursor, "deal", "update_time", "desc") == ("1700000000.5", 7)
+    garbage = (
+        "",
+        "!!!",
+        "ZGVhbDo=",
+        encode_cursor("deal", "id", "asc", 1, 1)[:-1] + "@",
+        "bm9wZTo1",
+    )  # "nope:5"
+    for bad in garbage:
+        with pytest.raises(ApiError):
+            decode_cursor(bad, "deal", "id", "asc")
+    # a cursor is only good for the listing it came from: another resource or another sort is refused
+    for resource, sort, direction in (
+        ("person", "id", "asc"),
+        ("deal", "add_time", "desc"),
+        ("deal", "update_time", "asc"),
+    ):
+        with pytest.raises(ApiError):
+            decode_cursor(sorted_cursor, resource, sort, direction)
 
 
-def test_deal_store_pages():
-    store = DealStore(7, owner_id=1, clock=Clock(), lock=threading.Lock())
-    page, more = store.list_offset(5, 5)
-    assert [d["id"] for d in page] == [6, 7] and more is False
-    page, after = store.list_after(0, 7)
-    assert len(page) == 7 and after is None
-    page, after = store.list_after(3, 2)
-    assert [d["id"] for d in page] == [4, 5] and after == 5
-    # callers get copies: changing one does not change the store
-    page[0]["title"] = "changed"
-    assert store.get(4)["title"] == "Deal 4"
+def test_table_pages_by_id_in_both_directions():
+    table = Table("deal")
+    for n in range(1, 8):
+        table.insert({"title": f"Deal {n}"})
+    assert [r["id"] for r in table.after(5)] == [6, 7]
+    assert [r["id"] for r in table.after(0, descending=True)] == [7, 6, 5, 4, 3, 2, 1]
+    assert [r["id"] for r in table.after(3, descending=True)] == [2, 1]
+    table.remove(6)
+    assert [r["id"] for r in table.after(4)] == [5, 7] and len(table) == 6
+    assert table.insert({"title": "next"})["id"] == 8  # ids are never reused
+    table.insert({"title": "a user"}, row_id=3_000)
+    table.insert({"title": "earlier"}, row_id=2_500)
+    assert [r["id"] for r in table.after(7)] == [8, 2_500, 3_000]
 
 
 def test_clock_moves_forward_only():
@@ -150,3 +180,10 @@ def test_clock_moves_forward_only():
     assert clock.now() == 1005.0 and clock.offset == 5
     with pytest.raises(ValueError):
         clock.advance(-1)
+
+
+def test_the_commands_default_scopes_are_the_configs():
+    # command.py spells the default out so the CLI need not import the config module; keep them one list.
+    from pdauth.emulator.command import _DEFAULT_SCOPES
+
+    assert parse_scopes(_DEFAULT_SCOPES) == DEFAULT_SCOPES
