@@ -12,69 +12,59 @@ from pdauth.core.http import error_text
 from pdauth.errors import ApiHttpError
 
 DOCS: Final = "https://developers.pipedrive.com/docs/api/v1"
+DOCS_V2: Final = "https://developers.pipedrive.com/docs/api/v2"
 
-# The `:full` scopes Pipedrive has; each also allows what its `:read` allows.
-_FULL_SCOPES: Final = frozenset(
-    {
-        "deals:full",
-        "mail:full",
-        "activities:full",
-        "contacts:full",
-        "products:full",
-        "leads:full",
-        "goals:full",
-        "projects:full",
-        "webhooks:full",
-    }
-)
+_DEALS: Final = ("deals:read", "deals:full")
+_CONTACTS: Final = ("contacts:read", "contacts:full")
 
-# First path segment after /api/vN/ -> (scope for reading, scope for writing). None: no such scope.
-_SCOPES: Final[dict[str, tuple[str | None, str | None]]] = {
-    "deals": ("deals:read", "deals:full"),
-    "dealFields": ("deals:read", "deal-fields:full"),
-    "pipelines": ("deals:read", "admin"),
-    "stages": ("deals:read", "admin"),
-    "persons": ("contacts:read", "contacts:full"),
-    "organizations": ("contacts:read", "contacts:full"),
-    "personFields": ("contacts:read", "contact-fields:full"),
-    "organizationFields": ("contacts:read", "contact-fields:full"),
-    "activities": ("activities:read", "activities:full"),
-    "activityTypes": ("activities:read", "admin"),
-    "products": ("products:read", "products:full"),
-    "productFields": ("products:read", "product-fields:full"),
-    "leads": ("leads:read", "leads:full"),
-    "leadLabels": ("leads:read", "leads:full"),
-    "mailbox": ("mail:read", "mail:full"),
-    "goals": ("goals:read", "goals:full"),
-    "projects": ("projects:read", "projects:full"),
-    "tasks": ("projects:read", "projects:full"),
-    "webhooks": ("webhooks:read", "webhooks:full"),
-    "users": ("users:read", "admin"),
-    "roles": ("users:read", "admin"),
-    "recents": ("recents:read", None),
-    "itemSearch": ("search:read", None),
-    "callLogs": ("phone-integration", "phone-integration"),
-    "meetings": ("video-calls", "video-calls"),
-    "channels": ("messengers-integration", "messengers-integration"),
+# First path segment after /api/vN/ -> (scopes that allow reading, scopes that allow writing), narrowest
+# first, as Pipedrive's API reference (and the official SDK's API classes) list them for each endpoint.
+_SCOPES: Final[dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
+    "deals": (_DEALS, ("deals:full",)),
+    "dealFields": ((*_DEALS, "deal-fields:full", "admin"), ("deal-fields:full", "admin")),
+    "pipelines": ((*_DEALS, "admin"), ("admin",)),
+    "stages": ((*_DEALS, "admin"), ("admin",)),
+    "persons": (_CONTACTS, ("contacts:full",)),
+    "organizations": (_CONTACTS, ("contacts:full",)),
+    "personFields": ((*_CONTACTS, "contact-fields:full", "admin"), ("contact-fields:full", "admin")),
+    "organizationFields": ((*_CONTACTS, "contact-fields:full", "admin"), ("contact-fields:full", "admin")),
+    "notes": ((*_DEALS, *_CONTACTS), ("deals:full", "contacts:full")),
+    "activities": (("activities:read", "activities:full"), ("activities:full",)),
+    "activityTypes": (("activities:read", "activities:full", "admin"), ("admin",)),
+    "products": (("products:read", "products:full"), ("products:full",)),
+    "productFields": (
+        ("products:read", "products:full", "product-fields:full"),
+        ("product-fields:full", "products:full"),
+    ),
+    "leads": (("leads:read", "leads:full"), ("leads:full",)),
+    "leadLabels": (("leads:read", "leads:full"), ("leads:full",)),
+    "mailbox": (("mail:read", "mail:full"), ("mail:full",)),
+    "goals": (("goals:read", "goals:full"), ("goals:full",)),
+    "projects": (("projects:read", "projects:full"), ("projects:full",)),
+    "tasks": (("projects:read", "projects:full"), ("projects:full",)),
+    "webhooks": (("webhooks:read", "webhooks:full", "admin"), ("webhooks:full", "admin")),
+    "users": (("users:read",), ("admin",)),
+    "roles": (("users:read",), ("admin",)),
+    "recents": (("recents:read",), ()),
+    "itemSearch": (("search:read",), ()),
+    "currencies": (("base",), ()),
+    "callLogs": (("phone-integration",), ("phone-integration",)),
+    "meetings": (("video-calls",), ("video-calls",)),
+    "channels": (("messengers-integration",), ("messengers-integration",)),
 }
 
 
 def required_scopes(method: str, path: str) -> tuple[str, ...]:
-    """The scopes that allow `method path`, narrowest first; () when the endpoint is not mapped."""
+    """The scopes that allow `method path` (any one is enough), narrowest first; () when not mapped."""
     segments = [s for s in path.split("/") if s][2:]  # drop "api", "vN"
     if not segments:
         return ()
     if segments[:2] == ["users", "me"]:
         return ("base",)
-    if "search" in segments[1:2] or segments[0] == "itemSearch":
-        return ("search:read",)
-    read, write = _SCOPES.get(segments[0], (None, None))
-    if method == "GET":
-        if read is None:
-            return ()
-        full = read.removesuffix(":read") + ":full"
-        return (read, full) if read.endswith(":read") and full in _FULL_SCOPES else (read,)
-    return (write,) if write else ()
+    read, write = _SCOPES.get(segments[0], ((), ()))
+    if segments[1:2] == ["search"]:  # /api/v2/deals/search: the resource's read scopes, or search:read
+        return (*read, "search:read")
+    return read if method == "GET" else write
 
 
 def http_error(
@@ -113,11 +103,19 @@ def _hint(
             "The company's Pipedrive account is not open (subscription ended or suspended): an admin can "
             "reactivate it under Billing, or use a profile of another company (-p NAME)"
         )
+    docs = DOCS_V2 if path.startswith("/api/v2/") else DOCS
     if status == 404:
-        return f"Check the path and the id; v1 and v2 do not offer the same endpoints ({DOCS})"
+        return f"Check the path and the id; v1 and v2 do not offer the same endpoints ({docs})"
     if status == 405:
-        return f"This endpoint does not accept {method}; see {DOCS}"
+        update = " (v2 updates with PATCH, not PUT)" if method == "PUT" and docs == DOCS_V2 else ""
+        return f"This endpoint does not accept {method}{update}; see {docs}"
     if status == 400:
+        if text.startswith("Validation failed") and "/api/v2/" in path:
+            # v2 takes JSON types as they are: "5000" is not a number there, as it was in v1.
+            return (
+                "API v2 does not convert strings: send numbers and booleans with -F "
+                f"(`-F value=5000`), strings with -f, and check the field names against {DOCS_V2}"
+            )
         return f"Check the fields and query parameters against {DOCS}"
     if status == 429:
         return (

@@ -2,6 +2,8 @@
 
 v1 lists: `?start=&limit=` and `additional_data.pagination.{more_items_in_collection, next_start}`.
 v2 lists (and v1 `/collection`): `?cursor=&limit=` and `additional_data.next_cursor` (null at the end).
+v2 searches (`/api/v2/itemSearch`, `/api/v2/deals/search`...) page by cursor too, but their items sit in
+`data.items` (each `{"result_score": …, "item": {…}}`).
 """
 
 from __future__ import annotations
@@ -25,11 +27,26 @@ def first_query(query: Iterable[tuple[str, str]], limit: int) -> Pairs:
 
 
 def page_items(body: Any) -> list[Any]:
-    """A page's items: `data` as a list; `data: null` (v1's empty page) is none; a lone object is one."""
+    """A page's items: `data` as a list; a search's `data.items`; `data: null` (v1's empty page) is none;
+    a lone object is one."""
     data = body.get("data") if isinstance(body, dict) else None
     if data is None:
         return []
-    return data if isinstance(data, list) else [data]
+    if isinstance(data, list):
+        return data
+    if _is_search_page(body, data):
+        return list(data["items"])
+    return [data]
+
+
+def _is_search_page(body: dict[str, Any], data: Any) -> bool:
+    extra = body.get("additional_data")
+    return (
+        isinstance(data, dict)
+        and isinstance(data.get("items"), list)
+        and isinstance(extra, dict)
+        and "next_cursor" in extra
+    )
 
 
 def next_query(body: Any, query: Pairs) -> Pairs | None:

@@ -5,7 +5,7 @@ An account is (company_id, user_id), never the email: emails change and can be r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pdauth.core.http import TIMEOUT, bearer, error_text, response_json
@@ -25,12 +25,33 @@ class Identity:
     company_id: int
     company_name: str
     company_domain: str = ""
+    # Which Pipedrive apps the user may use, and as admin or not: users/me's `access`, which replaced
+    # `is_admin` in 2023. Pairs of (app, admin), e.g. ("sales", True).
+    access: list[tuple[str, bool]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:  # read back from the config file, the pairs are JSON arrays
+        self.access = [(str(app), bool(admin)) for app, admin in self.access]
 
     def same_account(self, other: Identity) -> bool:
         return (self.company_id, self.user_id) == (other.company_id, other.user_id)
 
     def describe(self) -> str:
         return f"{self.company_name} as {self.name} <{self.email}>"
+
+    def describe_access(self) -> str:
+        """`sales (admin), global`: each app the user has, marked where they are its admin."""
+        return ", ".join(f"{app} (admin)" if admin else app for app, admin in self.access) or "-"
+
+
+def _access(raw: object) -> list[tuple[str, bool]]:
+    """users/me's `access` list, keeping what pdauth shows; anything malformed is left out."""
+    if not isinstance(raw, list):
+        return []
+    return [
+        (entry["app"], entry.get("admin") is True)
+        for entry in raw
+        if isinstance(entry, dict) and isinstance(entry.get("app"), str)
+    ]
 
 
 def fetch_identity(session: requests.Session, api_domain: str, access_token: str) -> Identity:
@@ -61,6 +82,7 @@ def fetch_identity(session: requests.Session, api_domain: str, access_token: str
             company_id=int(data["company_id"]),
             company_name=str(data.get("company_name") or ""),
             company_domain=str(data.get("company_domain") or ""),
+            access=_access(data.get("access")),
         )
     except (KeyError, TypeError, ValueError):
         raise ApiRequestFailed("GET /api/v1/users/me returned an unexpected body") from None

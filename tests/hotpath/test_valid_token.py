@@ -74,7 +74,13 @@ def setup(tmp_path: Path) -> dict[str, Any]:
         "PIPEDRIVE_CLIENT_SECRET": "a client secret that must not travel",
         "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
     }
-    return {"env": env, "config": config, "record": tools, "tools": tools, "tmp": tmp_path}  # record: argv, env
+    return {
+        "env": env,
+        "config": config,
+        "record": tools,
+        "tools": tools,
+        "tmp": tmp_path,
+    }  # record: argv, env
 
 
 def answer(tools: Path, *, entry: str = "default", secret: str | None = None, sleep: str = "") -> None:

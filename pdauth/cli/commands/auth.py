@@ -152,11 +152,13 @@ def whoami(cli: typer.Context, profile: ProfileOpt = None, as_json: JsonOpt = Fa
         "company": identity.company_name,
         "company_id": identity.company_id,
         "company_domain": identity.company_domain,
+        "access": identity.describe_access(),
         "api_domain": access.api_domain,
         "profile": access.profile,
     }
     if as_json:
-        print(json.dumps(data))
+        apps = [{"app": app, "admin": admin} for app, admin in identity.access]
+        print(json.dumps({**data, "access": apps}))
         return
     width = max(map(len, data)) + 2
     for key, value in data.items():
