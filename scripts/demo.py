@@ -50,7 +50,7 @@ def styled(text: str, code: str) -> str:
 
 
 def step(title: str, args: list[str], env: dict[str, str], pipe: str | None = None) -> None:
-    shown = "pdauth " + " ".join(args) + (f" | {pipe}" if pipe else "")
+    shown = "pdauth " + " ".join(map(_quote, args)) + (f" | {pipe}" if pipe else "")
     print(f"\n{styled('$ ' + shown, '1')}  # {title}", flush=True)
     if pipe:
         command = " ".join([*map(_quote, PDAUTH), *map(_quote, args)]) + f" | {pipe}"
@@ -99,11 +99,24 @@ def main() -> int:
             step("the token, for curl; cut for the demo", ["token"], env, pipe="cut -c1-12")
             step("refresh now (normally automatic, 5 minutes before expiry)", ["refresh"], env)
             step(
-                "an API call through the token",
-                ["call", "/v1/deals", "-q", "limit=2"],
+                "create a deal (API v2: -F sends numbers as numbers)",
+                ["call", "POST", "/v2/deals", "-f", "title=Demo deal", "-F", "value=5000"],
                 env,
-                pipe="head -c 300",
+                pipe="head -c 200",
             )
+            step(
+                "update it (v2 updates with PATCH)",
+                ["call", "PATCH", "/v2/deals/26", "-F", "value=7500"],
+                env,
+                pipe="head -c 200",
+            )
+            step(
+                "every deal, page by page, one per line",
+                ["call", "/v2/deals", "--paginate", "--jsonl"],
+                env,
+                pipe="wc -l",
+            )
+            step("search persons", ["call", "/v2/persons/search", "-q", "term=Berg"], env, pipe="head -c 200")
             step("forget everything of this profile", ["logout"], env)
             print("\n" + styled("demo: every step passed", "32"))
             return 0

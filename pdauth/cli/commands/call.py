@@ -18,10 +18,12 @@ from pdauth.cli.app import ProfileOpt, app, make_context
 DEFAULTS = CallOptions(first="")  # the one place call's defaults are written
 
 _EPILOG = (
-    "Examples:\n\n"
+    "Examples (API v2 where Pipedrive has it, v1 for users/me, notes and webhooks):\n\n"
     "  pdauth call /v1/users/me\n\n"
-    "  pdauth call POST /v1/deals -f title='Big deal' -F value=5000\n\n"
-    "  pdauth call /v2/deals --paginate --jsonl | jq -r .title"
+    "  pdauth call POST /v2/deals -f title='Big deal' -F value=5000\n\n"
+    "  pdauth call PATCH /v2/deals/4 -F value=7500\n\n"
+    "  pdauth call /v2/deals --paginate --jsonl | jq -r .title\n\n"
+    "  pdauth call /v2/persons/search -q term=Berg"
 )
 
 
