@@ -52,8 +52,11 @@ def test_editable_install_prints_no_warning_box(tmp_path: Path) -> None:
     """The editable install `make install` does: no build-backend warning box, one plain .pth path entry
     (no import hook that every `pdauth token` process would pay for at start-up)."""
     prefix = tmp_path / "prefix"
+    # --ignore-installed: without it pip uninstalls the pdauth of the running environment first (the one
+    # `make install` made), and every later test that runs .venv/bin/pdauth would find none.
+    install = ["install", "--no-deps", "--ignore-installed", "--prefix", str(prefix), "-e", str(REPO)]
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--prefix", str(prefix), "-e", str(REPO)],
+        [sys.executable, "-m", "pip", *install],
         env={**_plain_env(), "PIP_NO_INPUT": "1"},
         capture_output=True,
         text=True,
