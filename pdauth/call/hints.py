@@ -6,6 +6,7 @@ method to Pipedrive's scope names (a `:full` scope always covers its `:read`).
 
 from __future__ import annotations
 
+import re
 from typing import Any, Final
 
 from pdauth.core.http import error_text
@@ -13,6 +14,9 @@ from pdauth.errors import ApiHttpError
 
 DOCS: Final = "https://developers.pipedrive.com/docs/api/v1"
 DOCS_V2: Final = "https://developers.pipedrive.com/docs/api/v2"
+
+# A v2 validation error about a value's JSON type (not its range or choice): `-f` may be the cause.
+_TYPE_ERROR: Final = re.compile(r"(?i)must be an? (number|integer|boolean|array|object)")
 
 _DEALS: Final = ("deals:read", "deals:full")
 _CONTACTS: Final = ("contacts:read", "contacts:full")
@@ -110,7 +114,7 @@ def _hint(
         update = " (v2 updates with PATCH, not PUT)" if method == "PUT" and docs == DOCS_V2 else ""
         return f"This endpoint does not accept {method}{update}; see {docs}"
     if status == 400:
-        if text.startswith("Validation failed") and "/api/v2/" in path:
+        if "/api/v2/" in path and _TYPE_ERROR.search(text):
             # v2 takes JSON types as they are: "5000" is not a number there, as it was in v1.
             return (
                 "API v2 does not convert strings: send numbers and booleans with -F "
