@@ -114,6 +114,14 @@ class ApiRequestFailed(PdauthError):
     pass
 
 
+class ProxyFailed(ApiRequestFailed):
+    """The proxy from the environment could not be reached, or refused to carry the request."""
+
+
+class TlsVerifyFailed(ApiRequestFailed):
+    """A server's TLS certificate did not verify against the CA bundle in effect."""
+
+
 class ApiHttpError(ApiRequestFailed):
     """The API answered with an HTTP error; the response travels along so the CLI can print its body."""
 

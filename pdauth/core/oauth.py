@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 
 # (connect, read) seconds: a token endpoint that takes longer than this is down, not slow.
 TIMEOUT: Final = (5.0, 30.0)
+_UNREACHABLE_HINT: Final = (
+    "Check the network connection (and PDAUTH_OAUTH_URL or a proxy variable, if set), then try again"
+)
 
 
 @dataclass(frozen=True)
@@ -146,10 +149,13 @@ def _token_request(
             allow_redirects=False,
         )
     except requests.Timeout:
-        raise TokenRequestFailed(f"Pipedrive's token endpoint ({url}) did not answer in time") from None
-    except requests.RequestException as exc:
         raise TokenRequestFailed(
-            f"Could not reach Pipedrive's token endpoint {url} ({type(exc).__name__})"
+            f"Pipedrive's token endpoint ({url}) did not answer in time", hint=_UNREACHABLE_HINT
+        ) from None
+    except requests.RequestException as exc:
+        # Nothing was answered: the client id/secret are not in question (only an answer could say so).
+        raise TokenRequestFailed(
+            f"Could not reach Pipedrive's token endpoint {url} ({type(exc).__name__})", hint=_UNREACHABLE_HINT
         ) from None
     log.debug("token endpoint answered %s", response.status_code)
     if response.status_code != 200:

@@ -19,7 +19,7 @@ from pdauth.doctor.local import (
     check_store,
     check_versions,
 )
-from pdauth.doctor.network import check_api_domain, check_oauth_host
+from pdauth.doctor.network import check_api_domain, check_network_settings, check_oauth_host
 from pdauth.doctor.tokens import check_profiles, check_token_source
 from pdauth.errors import PdauthError
 
@@ -33,6 +33,7 @@ def run(ctx: Context, *, network_timeout: float = 3.0) -> list[Check]:
         ("keyring backend", ctx.settings.store_kind == "keyring", lambda: [check_keyring_backend(ctx)]),
         ("browser", False, lambda: [check_browser(ctx)]),
         ("redirect URI", True, lambda: [check_redirect(ctx)]),
+        ("proxy", True, lambda: check_network_settings(ctx)),
         ("OAuth host", True, lambda: check_oauth_host(ctx, network_timeout)),
         ("api_domain", False, lambda: [check_api_domain(ctx, network_timeout)]),
         ("profiles", False, lambda: check_profiles(ctx)),

@@ -30,6 +30,8 @@ ALL_CHECKS = {
     "keyring backend",
     "browser",
     "redirect URI",
+    "proxy",
+    "CA bundle",
     "OAuth host",
     "clock",
     "api_domain",
