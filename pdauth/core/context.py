@@ -55,6 +55,8 @@ class Deps:
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     profile: str | None = None
     redirect_uri: str | None = None
+    oauth_url: str | None = None  # `login --oauth-url`
+    client_id: str | None = None  # `login --client-id`
     store: str | None = None
     now: Callable[[], float] = time.time
     # Called with the invocation's env: proxies and the CA bundle come from there (pdauth.core.network).
@@ -98,6 +100,8 @@ class Context:
             profile=self.deps.profile,
             redirect_uri=self.deps.redirect_uri,
             store=self.deps.store,
+            oauth_url=self.deps.oauth_url,
+            client_id=self.deps.client_id,
         )
 
     @property

@@ -25,9 +25,11 @@ from pdauth.errors import (
     KeyringUnavailable,
     MissingClientCredentials,
 )
+from pdauth.login import plan
 from pdauth.login.fallback import offer_file_store
 
 if TYPE_CHECKING:
+    from pdauth.core.oauth import ClientCredentials
     from pdauth.login.loopback import CallbackInbox
 
 log = logging.getLogger(__name__)
@@ -55,7 +57,14 @@ class LoginResult:
     store: str
 
 
-def login(ctx: Context, ui: LoginUI, *, timeout: float = 300.0, open_browser: bool = True) -> LoginResult:
+def login(
+    ctx: Context,
+    ui: LoginUI,
+    *,
+    timeout: float = 300.0,
+    open_browser: bool = True,
+    new_secret: bool = False,
+) -> LoginResult:
     from pdauth.core import oauth
     from pdauth.core.identity import fetch_identity
     from pdauth.login import browser
@@ -64,6 +73,13 @@ def login(ctx: Context, ui: LoginUI, *, timeout: float = 300.0, open_browser: bo
 
     settings = ctx.settings
     client_id = settings.client_id or _ask(ctx, "Pipedrive app client id", secret=False)
+    env_secret = ctx.env.get(envvars.ENV_CLIENT_SECRET)
+    secret = plan.Secret(env_secret, plan.SECRET_FROM_ENV) if env_secret else None
+    reuse = not new_secret and plan.stored_secret_applies(ctx, client_id)
+    if secret is None and (not reuse or not ctx.saved_profile.client_id):
+        # Nothing stored can serve (a first login, another app or host, --new-client-secret): ask now,
+        # before the store is touched, so a keyring problem's question comes after the app's own ones.
+        secret = plan.ask_secret(ctx)
     # Touch the store before the browser opens: a missing keyring or a wrong passphrase fails now,
     # not after the user has clicked "Allow and install".
     try:
@@ -71,13 +87,11 @@ def login(ctx: Context, ui: LoginUI, *, timeout: float = 300.0, open_browser: bo
     except KeyringUnavailable as exc:
         offer_file_store(ctx, exc)
         stored_secret = ctx.store.get(client_secret_key(ctx.profile_name))
-    secret = (
-        ctx.env.get(envvars.ENV_CLIENT_SECRET)
-        or stored_secret
-        or _ask(ctx, "Pipedrive app client secret", secret=True)
-    )
-    client = oauth.ClientCredentials(client_id, secret)
-    ctx.deps.redactor.register(secret)
+    if secret is None:
+        secret = plan.Secret(stored_secret, plan.SECRET_STORED) if stored_secret else plan.ask_secret(ctx)
+    client = oauth.ClientCredentials(client_id, secret.value)
+    ctx.deps.redactor.register(secret.value)
+    plan.announce(ctx, client_id)
 
     state = oauth.new_state()
     inbox = CallbackInbox(state)
@@ -101,15 +115,7 @@ def login(ctx: Context, ui: LoginUI, *, timeout: float = 300.0, open_browser: bo
             raise AuthorizationDenied(f"Authorization was denied in the browser ({result.error})")
         assert result.code is not None
         try:
-            tokens = oauth.exchange_code(
-                ctx.session,
-                settings.oauth_url,
-                client,
-                result.code,
-                settings.redirect_uri,
-                ctx.now(),
-                redactor=ctx.deps.redactor,
-            )
+            tokens, client = _exchange(ctx, client, secret, result.code)
             identity = fetch_identity(ctx.session, tokens.api_domain, tokens.access_token)
             try:
                 replaced = _persist_login(ctx, client, tokens, identity)
@@ -121,6 +127,44 @@ def login(ctx: Context, ui: LoginUI, *, timeout: float = 300.0, open_browser: bo
             raise exc from None
         inbox.finish(True, f"Logged in to {identity.describe()}. You can close this tab.")
     return LoginResult(ctx.profile_name, identity, replaced, ctx.store.describe())
+
+
+def _exchange(
+    ctx: Context, client: ClientCredentials, secret: plan.Secret, code: str
+) -> tuple[TokenSet, ClientCredentials]:
+    """The code exchanged for tokens; on invalid_client, one chance to type the secret again (on a
+    terminal, for a secret that did not come from the environment): a rejected client spends no code."""
+    from pdauth.core import oauth
+
+    def exchange(credentials: ClientCredentials) -> TokenSet:
+        s = ctx.settings
+        return oauth.exchange_code(
+            ctx.session, s.oauth_url, credentials, code, s.redirect_uri, ctx.now(), redactor=ctx.deps.redactor
+        )
+
+    try:
+        return exchange(client), client
+    except oauth.OAuthError as exc:
+        if exc.error != "invalid_client":
+            raise
+        confirm = ctx.deps.confirm
+        again = (
+            secret.origin != plan.SECRET_FROM_ENV
+            and ctx.deps.ask_secret is not None
+            and confirm is not None
+            and confirm(f"Pipedrive rejected the {secret.origin} client secret. Enter it again?")
+        )
+        if not again:
+            raise plan.rejected(ctx, client.client_id, secret) from None
+    secret = plan.ask_secret(ctx)
+    client = oauth.ClientCredentials(client.client_id, secret.value)
+    ctx.deps.redactor.register(secret.value)
+    try:
+        return exchange(client), client
+    except oauth.OAuthError as exc:
+        if exc.error != "invalid_client":
+            raise
+        raise plan.rejected(ctx, client.client_id, secret) from None
 
 
 def _open_browser(opener: Callable[[str], bool], url: str, inbox: CallbackInbox) -> bool:

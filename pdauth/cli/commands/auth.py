@@ -47,12 +47,41 @@ def login(
             show_default=False,
         ),
     ] = None,
+    oauth_url: Annotated[
+        str | None,
+        typer.Option(
+            "--oauth-url",
+            help="OAuth server (env PDAUTH_OAUTH_URL; default https://oauth.pipedrive.com, or the last login's).",
+            show_default=False,
+        ),
+    ] = None,
+    client_id: Annotated[
+        str | None,
+        typer.Option(
+            "--client-id",
+            help="The app's client id from Developer Hub (env PIPEDRIVE_CLIENT_ID; default: the last login's).",
+            show_default=False,
+        ),
+    ] = None,
+    new_client_secret: Annotated[
+        bool,
+        typer.Option(
+            "--new-client-secret",
+            help="Ask for the client secret again instead of using the stored one.",
+        ),
+    ] = False,
 ) -> None:
     """Log in through the browser and store the tokens (OS keyring by default)."""
-    ctx = make_context(cli, profile, redirect_uri=redirect_uri, store=store)
+    ctx = make_context(
+        cli, profile, redirect_uri=redirect_uri, store=store, oauth_url=oauth_url, client_id=client_id
+    )
     try:
         result = flow.login(
-            ctx, ui.TerminalLoginUI(reporter(cli)), timeout=timeout, open_browser=not no_browser
+            ctx,
+            ui.TerminalLoginUI(reporter(cli)),
+            timeout=timeout,
+            open_browser=not no_browser,
+            new_secret=new_client_secret,
         )
     except KeyboardInterrupt:
         raise LoginCancelled("Login cancelled") from None
