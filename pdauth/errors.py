@@ -99,6 +99,13 @@ class PortInUse(LoginError):
     pass
 
 
+class Interrupted(PdauthError):
+    """Ctrl-C (or end of input) at a prompt."""
+
+    exit_code = ExitCode.INTERRUPTED
+    hint = "Nothing was changed"
+
+
 class CallbackTimeout(LoginError):
     hint = "Run `pdauth login` again (use --timeout SECONDS for more time)"
 

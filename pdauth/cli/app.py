@@ -87,7 +87,7 @@ def make_context(
     options = invocation(cli)
     asked = Prompts(ask=ui.ask, ask_secret=ui.ask_secret, confirm=ui.confirm, paste_input=sys.stdin)
     return core_context(
-        profile or options.profile,
+        profile if profile is not None else options.profile,
         prompts=asked if prompts else None,
         reporter=options.reporter,
         redactor=options.redactor,

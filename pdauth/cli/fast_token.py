@@ -61,10 +61,10 @@ def fast_token(argv: list[str]) -> int | None:
                 access = turn.handed or _current_token(profile, turn)
         sys.stdout.write(token_output(access, as_json))
         sys.stdout.flush()
-    except KeyboardInterrupt:
-        from pdauth.errors import ExitCode
+    except KeyboardInterrupt:  # one line, exit 130, as everywhere else
+        from pdauth.errors import Interrupted, report
 
-        return int(ExitCode.INTERRUPTED)
+        return report(Interrupted("Interrupted", hint=""))
     except Exception as exc:  # pdauth's own errors end as one line; anything else is a bug: re-raised
         from pdauth.errors import PdauthError
 

@@ -130,6 +130,8 @@ class Settings:
 
 
 def resolve_profile_name(option: str | None, env: Mapping[str, str], config: ConfigFile) -> str:
+    if option is not None and not option.strip():
+        raise ConfigError("An empty profile name was given (-p '')", hint="Name a profile, or leave -p out")
     name = locate.profile_name(option, env, config.default_profile)
     if not locate.is_valid_profile_name(name):
         raise ConfigError(f"Invalid profile name {name!r}", hint="Use letters, digits, '-', '_' or '.'")

@@ -61,11 +61,17 @@ def token_without_refresh(ctx: Context) -> AccessToken | None:
     """A token usable without any network call, or None when getting one needs a refresh."""
     source = env_source(ctx)
     if source == SOURCE_ENV_ACCESS:
-        expires = ctx.env.get(envvars.ENV_TOKEN_EXPIRES_AT)
+        expires_at = env_expiry(ctx)
+        if expires_at is not None and expires_at <= ctx.now():
+            ctx.deps.reporter.warn(
+                f"{envvars.ENV_ACCESS_TOKEN} expired at {_iso(expires_at)} (says "
+                f"{envvars.ENV_TOKEN_EXPIRES_AT}): Pipedrive will reject it. Set a fresh one "
+                "(e.g. from `pdauth refresh --export`)."
+            )
         return AccessToken(
             token=ctx.env[envvars.ENV_ACCESS_TOKEN],
-            api_domain=(ctx.env.get(envvars.ENV_API_DOMAIN) or "").rstrip("/") or None,
-            expires_at=_parse_epoch(expires) if expires else None,
+            api_domain=env_api_domain(ctx),
+            expires_at=expires_at,
             profile=ctx.profile_name,
             source=SOURCE_ENV_ACCESS,
         )
@@ -89,9 +95,12 @@ def current_token(ctx: Context) -> AccessToken:
     """A valid access token from the first source that has one, refreshing when needed."""
     ready = token_without_refresh(ctx)
     if ready is not None:
+        log.debug("profile %s: the access token from %s is valid; no refresh", ctx.profile_name, ready.source)
         return ready
     if env_source(ctx) == SOURCE_ENV_REFRESH:
+        log.debug("profile %s: refreshing from %s", ctx.profile_name, envvars.ENV_REFRESH_TOKEN)
         return _from_tokens(ctx, refresh_env(ctx), SOURCE_ENV_REFRESH)
+    log.debug("profile %s: the access token expires within the margin; refreshing", ctx.profile_name)
     return _from_tokens(ctx, protocol.refresh_stored(ctx, protocol.DUE), ctx.store.describe())
 
 
@@ -159,6 +168,37 @@ def with_fresh_token(
             hint=f"Run `pdauth login{ctx.profile_flag}`",
             where=exc.where,
         ) from None
+
+
+def env_api_domain(ctx: Context) -> str | None:
+    """PIPEDRIVE_API_DOMAIN, checked: a malformed one is a usage error naming the variable."""
+    from pdauth.core.settings import check_url
+
+    value = (ctx.env.get(envvars.ENV_API_DOMAIN) or "").strip().rstrip("/")
+    if not value:
+        return None
+    check_url(value, envvars.ENV_API_DOMAIN, "https://yourcompany.pipedrive.com")
+    return value
+
+
+def env_expiry(ctx: Context) -> float | None:
+    """PIPEDRIVE_TOKEN_EXPIRES_AT (epoch seconds or ISO 8601), checked: garbage is a usage error."""
+    text = (ctx.env.get(envvars.ENV_TOKEN_EXPIRES_AT) or "").strip()
+    if not text:
+        return None
+    parsed = _parse_epoch(text)
+    if parsed is None or parsed != parsed or parsed in (float("inf"), float("-inf")):
+        raise ConfigError(
+            f"{envvars.ENV_TOKEN_EXPIRES_AT}={text!r} is not a time",
+            hint="Use epoch seconds or ISO 8601 (as `pdauth refresh --export` prints it), or unset it",
+        )
+    return parsed
+
+
+def _iso(epoch: float) -> str:
+    from pdauth.core.tokens import iso_utc
+
+    return iso_utc(epoch)
 
 
 def _from_tokens(ctx: Context, tokens: TokenSet, source: str) -> AccessToken:

@@ -128,7 +128,10 @@ def test_a_proxy_that_is_down_fails_fast_naming_it(cli: CLI, args: tuple[str, ..
     assert f"proxy 127.0.0.1:{port}" in line and "HTTP_PROXY" in line, line
     assert PASSWORD not in r.stderr and USER not in line.split("HTTP_PROXY")[0]
     assert "retrying" not in r.stderr.lower()
-    assert elapsed < 15  # refused is refused: no retries, no backoff
+    assert elapsed < 30  # bounded (a loaded CI machine starts Python slowly)
+    if args[0] == "call":  # refused is refused: not retried (the retrier logs each retry with -v)
+        verbose = cli("-v", *args, HTTP_PROXY=f"http://127.0.0.1:{port}")
+        assert verbose.returncode == 1 and "retrying in" not in verbose.stderr, verbose.stderr
     assert keyring_file(cli.env).read_bytes() == before
 
 
@@ -183,7 +186,9 @@ def test_a_certificate_that_does_not_verify_is_one_line(tls_cli: CLI, tls_emulat
         assert r.returncode == 1, (args, r.stderr)
         line = one_error_line(r)
         assert url[8:] in line and "could not be verified" in line and "SSL_CERT_FILE" in line, line
-        assert "retrying" not in r.stderr.lower() and time.monotonic() - started < 15
+        assert time.monotonic() - started < 30
+    verbose = tls_cli("-v", "call", "/v1/deals")
+    assert verbose.returncode == 1 and "retrying in" not in verbose.stderr, verbose.stderr
     assert keyring_file(tls_cli.env).read_bytes() == before
     # REQUESTS_CA_BUNDLE is honoured as well.
     assert tls_cli("refresh", REQUESTS_CA_BUNDLE=str(ca)).returncode == 0

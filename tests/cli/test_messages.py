@@ -1,0 +1,112 @@
+"""Every message a true next step: usage errors are one line (exit 2), specific causes get specific
+words, global flags work after the command, Ctrl-C at a prompt is one line (exit 130)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.conftest import CLI, Result, free_port
+from tests.support.harness import expire_stored
+from tests.support.remote import Terminal
+
+pytestmark = pytest.mark.timeout(90)
+
+
+def only_line(r: Result) -> str:
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), r.stderr
+    return lines[0]
+
+
+def test_global_flags_work_after_the_command(cli: CLI) -> None:
+    assert cli("login").returncode == 0
+    whoami = cli("whoami", "-v")
+    assert whoami.returncode == 0 and "DEBUG" in whoami.stderr, whoami.stderr
+    quiet = cli("token", "-q")
+    assert quiet.returncode == 0 and quiet.stdout.strip() and quiet.stderr == ""
+    # `call -q` stays call's --query.
+    query = cli("--verbose", "call", "/v1/deals", "-q", "limit=1")
+    assert query.returncode == 0 and "limit=1" in query.stderr
+
+
+def test_verbose_token_logs_what_it_does_without_the_token(cli: CLI) -> None:
+    assert cli("login").returncode == 0
+    r = cli("-v", "token")
+    assert r.returncode == 0
+    token = r.stdout.strip()
+    assert "valid; no refresh" in r.stderr and token not in r.stderr
+    expire_stored(cli.env)
+    r = cli("-v", "token")
+    assert r.returncode == 0 and "refreshing" in r.stderr and r.stdout.strip() not in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "words"),
+    [
+        (("login",), {"PDAUTH_OAUTH_URL": "not-a-url"}, "PDAUTH_OAUTH_URL"),
+        (("whoami",), {"PDAUTH_OAUTH_URL": "ftp://x"}, "not an http(s) URL"),
+        (("token",), {"PIPEDRIVE_ACCESS_TOKEN": "v1u:abc", "PIPEDRIVE_API_DOMAIN": "not-a-url"}, "PIPEDRIVE_API_DOMAIN"),
+        (("call", "/v1/deals"), {"PIPEDRIVE_ACCESS_TOKEN": "v1u:abc", "PIPEDRIVE_API_DOMAIN": "x:/"}, "PIPEDRIVE_API_DOMAIN"),
+        (("token",), {"PIPEDRIVE_ACCESS_TOKEN": "v1u:abc", "PIPEDRIVE_TOKEN_EXPIRES_AT": "garbage"}, "PIPEDRIVE_TOKEN_EXPIRES_AT"),
+        (("-p", "", "whoami"), {}, "empty profile name"),
+        (("whoami", "-p", ""), {}, "empty profile name"),
+        (("token", "-p", ""), {}, "empty profile name"),
+        (("call", "POST", "/v1/deals", "--input", "-", "-f", "title=x"), {}, "--input and -f/-F"),
+        (("login", "--oauth-url", "oauth.pipedrive.com"), {}, "--oauth-url"),
+    ],
+)  # fmt: skip
+def test_malformed_values_are_one_line_usage_errors(
+    cli: CLI, args: tuple[str, ...], env: dict[str, str], words: str
+) -> None:
+    r = cli(*args, input='{"title": "y"}', **env)
+    assert r.returncode == 2, r.stderr
+    assert words in only_line(r)
+
+
+def test_an_env_token_past_its_stated_expiry_warns(cli: CLI) -> None:
+    past = str(int(time.time()) - 3600)
+    r = cli("token", PIPEDRIVE_ACCESS_TOKEN="v1u:abcdef", PIPEDRIVE_TOKEN_EXPIRES_AT=past)
+    assert r.returncode == 0 and r.stdout.strip() == "v1u:abcdef"
+    assert "PIPEDRIVE_ACCESS_TOKEN expired at" in r.stderr and "v1u:abcdef" not in r.stderr
+
+
+def test_an_unreachable_token_endpoint_does_not_blame_the_client_secret(cli: CLI, emulator: object) -> None:
+    assert cli("login").returncode == 0
+    expire_stored(cli.env, noted=True)
+    emulator.stop()  # type: ignore[attr-defined]
+    r = cli("refresh")
+    assert r.returncode == 1
+    line = only_line(r)
+    assert "Could not reach" in line and "client id/secret" not in line and "secret" not in line
+
+
+def test_a_post_that_could_not_connect_says_it_was_not_sent(cli: CLI) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    r = cli(
+        "call",
+        "POST",
+        "/v1/deals",
+        "-f",
+        "title=x",
+        PIPEDRIVE_ACCESS_TOKEN="v1u:abcdef",
+        PIPEDRIVE_API_DOMAIN=dead,
+    )
+    assert r.returncode == 1
+    (line,) = [line for line in r.stderr.splitlines() if line.startswith("error:")]  # after the retries
+    assert "it was not sent" in line and "may have taken effect" not in line
+
+
+def test_ctrl_c_at_a_prompt_is_one_line_and_exit_130(cli: CLI) -> None:
+    env = {k: v for k, v in cli.env.items() if k not in ("PIPEDRIVE_CLIENT_ID", "PIPEDRIVE_CLIENT_SECRET")}
+    term = Terminal(env, "login", timeout=30)
+    try:
+        assert term.read_until(rb"client id:"), term.text
+        term.type("\x03")
+        assert term.read_until(rb"error:[^\n]*\n"), term.text
+        assert term.proc.wait(20) == 130
+    finally:
+        term.close()
+    assert "Aborted" not in term.text and "Traceback" not in term.text
+    assert term.text.count("error:") == 1 and "Cancelled at the prompt" in term.text
