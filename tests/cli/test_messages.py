@@ -110,3 +110,18 @@ def test_ctrl_c_at_a_prompt_is_one_line_and_exit_130(cli: CLI) -> None:
         term.close()
     assert "Aborted" not in term.text and "Traceback" not in term.text
     assert term.text.count("error:") == 1 and "Cancelled at the prompt" in term.text
+
+
+def test_usage_errors_are_one_plain_line_off_a_terminal(cli: CLI) -> None:
+    r = cli("whoami", "--bogus")
+    assert r.returncode == 2
+    assert r.stderr == "error: No such option: --bogus. Run `pdauth whoami --help` for the options.\n"
+    r = cli("call")
+    assert r.returncode == 2 and only_line(r).startswith("error: Missing argument")
+
+
+@pytest.mark.parametrize("command", [(), ("login",), ("refresh",), ("call",), ("logout",), ("doctor",)])
+def test_flags_show_no_bool_metavar(cli: CLI, command: tuple[str, ...]) -> None:
+    r = cli(*command, "--help")
+    assert r.returncode == 0 and "--help" in r.stdout
+    assert "<bool>" not in r.stdout

@@ -54,7 +54,18 @@ def test_editable_install_prints_no_warning_box(tmp_path: Path) -> None:
     prefix = tmp_path / "prefix"
     proc = subprocess.run(
         # --ignore-installed: never uninstall the venv's own pdauth on the way
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--ignore-installed", "--prefix", str(prefix), "-e", str(REPO)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--ignore-installed",
+            "--prefix",
+            str(prefix),
+            "-e",
+            str(REPO),
+        ],
         env={**_plain_env(), "PIP_NO_INPUT": "1"},
         capture_output=True,
         text=True,
