@@ -155,6 +155,10 @@ class StoreError(PdauthError):
     pass
 
 
+class UnreadableEntry(StoreError):
+    """A stored entry that is not what pdauth wrote (corrupt, or written by something else)."""
+
+
 class KeyringUnavailable(StoreError):
     hint = (
         "Unlock or install a Secret Service keyring (e.g. gnome-keyring), or use the encrypted file store "

@@ -115,6 +115,13 @@ def ask_secret(prompt: str) -> str:
     return str(_prompting(lambda: typer.prompt(prompt, hide_input=True, err=True)))
 
 
+def ask_yes_no(prompt: str) -> bool:
+    """A yes/no question whose answer defaults to no (for what cannot be undone)."""
+    import typer
+
+    return bool(_prompting(lambda: typer.confirm(prompt, default=False, err=True)))
+
+
 def confirm(prompt: str) -> bool:
     import typer
 

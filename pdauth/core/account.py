@@ -11,7 +11,7 @@ from pdauth.core.identity import Identity, fetch_identity
 from pdauth.core.sources import AccessToken, env_source, with_fresh_token
 from pdauth.core.tokens import REFRESH_TOKEN_IDLE_SECONDS, TokenSet
 from pdauth.core.vault import client_secret_key, token_key
-from pdauth.errors import ConfigError
+from pdauth.errors import ConfigError, UnreadableEntry
 
 
 def whoami(ctx: Context) -> tuple[Identity, AccessToken]:
@@ -105,7 +105,16 @@ class LogoutResult:
 
 def logout(ctx: Context, *, revoke: bool) -> LogoutResult:
     name = ctx.profile_name
-    tokens = ctx.stored_tokens(name)
+    try:
+        tokens = ctx.stored_tokens(name)
+        unreadable = False
+    except UnreadableEntry:  # logout is the way out of a corrupt entry: it must not fail on one
+        tokens, unreadable = None, True
+        if revoke:
+            ctx.deps.reporter.warn(
+                f"The stored token set of profile {name!r} is unreadable: there is no refresh token to "
+                "revoke (uninstall the app in Pipedrive's settings if you meant to)."
+            )
     revoked = False
     if revoke and tokens is not None and tokens.refresh_token:
         from pdauth.core import oauth
@@ -127,7 +136,7 @@ def logout(ctx: Context, *, revoke: bool) -> LogoutResult:
             config.profiles.pop(name, None)
             if config.default_profile == name:
                 config.default_profile = None
-    return LogoutResult(name, tokens is not None or was_known, revoked)
+    return LogoutResult(name, tokens is not None or unreadable or was_known, revoked)
 
 
 def switch(ctx: Context, name: str) -> str:

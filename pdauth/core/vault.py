@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from pdauth.core.tokens import TokenSet
 from pdauth.envvars import ENV_PASSPHRASE
-from pdauth.errors import PassphraseRequired, StoreError
+from pdauth.errors import PassphraseRequired, UnreadableEntry
+from pdauth.hotpath.paths import DEFAULT_PROFILE
 
 if TYPE_CHECKING:
     from pdauth.core.settings import Settings
@@ -31,9 +32,10 @@ def load_tokens(store: SecretStore, profile: str) -> TokenSet | None:
     try:
         return TokenSet.from_json(raw)
     except (ValueError, KeyError, TypeError):
-        raise StoreError(
+        flag = "" if profile == DEFAULT_PROFILE else f" -p {profile}"
+        raise UnreadableEntry(
             f"The stored token set of profile {profile!r} is unreadable",
-            hint=f"Run `pdauth logout -p {profile}` and `pdauth login -p {profile}`",
+            hint=f"Run `pdauth logout{flag}` and `pdauth login{flag}`",
         ) from None
 
 

@@ -125,3 +125,42 @@ def test_flags_show_no_bool_metavar(cli: CLI, command: tuple[str, ...]) -> None:
     r = cli(*command, "--help")
     assert r.returncode == 0 and "--help" in r.stdout
     assert "<bool>" not in r.stdout
+
+
+def test_logout_revoke_asks_first_on_a_terminal(cli: CLI) -> None:
+    assert cli("login").returncode == 0
+    term = Terminal(cli.env, "logout", "--revoke", timeout=30)
+    try:
+        assert term.read_until(rb"uninstalls the app.*\[y/N\]"), term.text
+        term.type("n")
+        assert term.read_until(rb"Nothing was revoked"), term.text
+        assert term.proc.wait(20) == 1
+    finally:
+        term.close()
+    assert cli("whoami").returncode == 0  # still logged in
+    term = Terminal(cli.env, "logout", "--revoke", timeout=30)
+    try:
+        assert term.read_until(rb"\[y/N\]"), term.text
+        term.type("y")
+        assert term.read_until(rb"revoked its refresh token"), term.text
+        assert term.proc.wait(20) == 0
+    finally:
+        term.close()
+
+
+def test_logout_succeeds_on_a_corrupt_keyring_entry(cli: CLI) -> None:
+    import json
+
+    from tests.support.harness import keyring_file
+
+    assert cli("login").returncode == 0
+    path = keyring_file(cli.env)
+    entries = json.loads(path.read_text())
+    entries["pdauth/default"] = "{not json"
+    path.write_text(json.dumps(entries))
+    broken = cli("whoami")
+    assert broken.returncode != 0 and "`pdauth logout` and `pdauth login`" in only_line(broken)
+    r = cli("logout")
+    assert r.returncode == 0, r.stderr
+    assert "pdauth/default" not in json.loads(path.read_text())
+    assert cli("login").returncode == 0

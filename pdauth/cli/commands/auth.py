@@ -264,7 +264,16 @@ def logout(
     ] = False,
 ) -> None:
     """Forget the profile's tokens, client secret and data (idempotent)."""
-    result = account.logout(make_context(cli, profile), revoke=revoke)
+    ctx = make_context(cli, profile)
+    if revoke and ctx.deps.confirm is not None:  # a person at a terminal: this one cannot be undone
+        question = (
+            f"Revoking uninstalls the app from Pipedrive for the user of profile {ctx.profile_name} "
+            "(every token of it stops working). Revoke and log out?"
+        )
+        if not ui.ask_yes_no(question):
+            reporter(cli).say("Nothing was revoked or forgotten.")
+            raise typer.Exit(1)
+    result = account.logout(ctx, revoke=revoke)
     if not result.was_logged_in:
         reporter(cli).say(f"Profile {result.profile} was not logged in; nothing to do.")
         return
