@@ -91,11 +91,11 @@ def login(
         secret = plan.Secret(stored_secret, plan.SECRET_STORED) if stored_secret else plan.ask_secret(ctx)
     client = oauth.ClientCredentials(client_id, secret.value)
     ctx.deps.redactor.register(secret.value)
-    plan.announce(ctx, client_id)
 
     state = oauth.new_state()
     inbox = CallbackInbox(state)
     listener = CallbackListener(settings.redirect_uri, inbox)  # binds now: a busy port fails here
+    plan.announce(ctx, client_id)
     url = oauth.authorize_url(settings.oauth_url, client_id, settings.redirect_uri, state)
     machine = ctx.deps.machine or browser.Machine()
     bind_host = RedirectTarget.parse(settings.redirect_uri).bind_host

@@ -164,3 +164,37 @@ def test_logout_succeeds_on_a_corrupt_keyring_entry(cli: CLI) -> None:
     assert r.returncode == 0, r.stderr
     assert "pdauth/default" not in json.loads(path.read_text())
     assert cli("login").returncode == 0
+
+
+def test_a_second_login_is_told_another_login_holds_the_port(cli: CLI, tmp_path: object) -> None:
+    import subprocess
+    import sys
+
+    first = subprocess.Popen(
+        [sys.executable, "-m", "pdauth", "login", "--timeout", "30"],
+        env={**cli.env, "BROWSER": "/bin/true"},  # "opens" and never comes back: the login waits
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert first.stderr is not None
+        for line in first.stderr:
+            if "Opened your browser" in line:
+                break
+        second = cli("login", "--timeout", "5")
+        assert second.returncode == 1
+        assert "Another `pdauth login` is waiting on port" in only_line(second)
+    finally:
+        first.kill()
+        first.wait()
+    # Something else on the port keeps the generic message.
+    import socket
+
+    port = int(cli.env["PDAUTH_REDIRECT_URI"].split(":")[2].split("/")[0])
+    with socket.socket() as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the first login's probe: TIME_WAIT
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen()
+        other = cli("login", "--timeout", "5")
+    assert other.returncode == 1 and "is in use" in only_line(other)
