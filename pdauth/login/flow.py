@@ -22,6 +22,7 @@ from pdauth.core.tokens import TokenSet
 from pdauth.core.vault import client_secret_key, save_tokens
 from pdauth.errors import (
     AuthorizationDenied,
+    CallbackTimeout,
     KeyringUnavailable,
     MissingClientCredentials,
 )
@@ -30,13 +31,15 @@ from pdauth.login.fallback import offer_file_store
 
 if TYPE_CHECKING:
     from pdauth.core.oauth import ClientCredentials
-    from pdauth.login.loopback import CallbackInbox
+    from pdauth.login.loopback import CallbackInbox, CallbackResult
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # How long to wait for the browser opener to report whether it could open anything.
 BROWSER_START_WAIT = 2.0
+# After this long without a callback from a browser that reportedly opened, offer the paste prompt too.
+PASTE_OFFER_AFTER = 8.0
 
 
 class LoginUI(Protocol):
@@ -108,8 +111,11 @@ def login(
         ui.show_url(url, opened)
         # Where the browser may not reach the listener, the address it ends on can be pasted instead.
         paste = start_paste(ctx.deps.paste_input, inbox, ui) if not opened or tunnel else None
-        with ui.waiting() if paste is None else contextlib.nullcontext():
-            result = inbox.wait(timeout)
+        if paste is None and ctx.deps.paste_input is not None:
+            result = _wait_then_offer_paste(ctx, inbox, ui, timeout)
+        else:
+            with ui.waiting() if paste is None else contextlib.nullcontext():
+                result = inbox.wait(timeout)
         if result.error is not None:
             inbox.finish(False, "Pipedrive did not authorize pdauth. You can close this tab.")
             raise AuthorizationDenied(f"Authorization was denied in the browser ({result.error})")
@@ -127,6 +133,25 @@ def login(
             raise exc from None
         inbox.finish(True, f"Logged in to {identity.describe()}. You can close this tab.")
     return LoginResult(ctx.profile_name, identity, replaced, ctx.store.describe())
+
+
+def _wait_then_offer_paste(ctx: Context, inbox: CallbackInbox, ui: LoginUI, timeout: float) -> CallbackResult:
+    """A browser that "opened" may show nothing (DISPLAY set, but no browser that can use it): after a
+    while without a callback, a person at the terminal is offered the paste prompt as well."""
+    from pdauth.login.paste import start_paste
+
+    started = time.monotonic()
+    try:
+        with ui.waiting():
+            return inbox.wait(min(timeout, PASTE_OFFER_AFTER))
+    except CallbackTimeout:
+        if timeout <= PASTE_OFFER_AFTER:
+            raise
+    start_paste(ctx.deps.paste_input, inbox, ui)
+    try:
+        return inbox.wait(timeout - (time.monotonic() - started))
+    except CallbackTimeout:
+        raise CallbackTimeout(f"No answer from the browser within {timeout:g} seconds") from None
 
 
 def _exchange(
