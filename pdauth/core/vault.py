@@ -53,21 +53,33 @@ def open_store(
     if settings.store_kind == "file":
         from pdauth.store.file import FileStore
 
+        path = settings.config_dir / "tokens.enc"
         return FileStore(
-            settings.config_dir / "tokens.enc", passphrase=lambda: passphrase(settings.env, ask_passphrase)
+            path, passphrase=lambda: passphrase(settings.env, ask_passphrase, new=not path.exists())
         )
     from pdauth.store.keyring import KeyringStore
 
     return KeyringStore(settings.env, remembered_backend, backend=keyring_backend)
 
 
-def passphrase(env: Mapping[str, str], ask: Callable[[str], str] | None) -> str:
+def passphrase(env: Mapping[str, str], ask: Callable[[str], str] | None, *, new: bool = False) -> str:
+    """PDAUTH_PASSPHRASE, or asked: once to open an existing file, twice (to compare) to create one, since
+    a mistyped new passphrase would lock its owner out of the file for good."""
     value = env.get(ENV_PASSPHRASE)
     if value:
         return value
     if ask is None:
         raise PassphraseRequired("The encrypted file store needs a passphrase")
-    value = ask("Passphrase for pdauth's encrypted token file")
+    if not new:
+        value = ask("Passphrase to open pdauth's encrypted token file")
+        if not value:
+            raise PassphraseRequired("An empty passphrase is not allowed")
+        return value
+    value = ask("New passphrase for pdauth's encrypted token file (it is created now)")
     if not value:
         raise PassphraseRequired("An empty passphrase is not allowed")
+    if ask("The same passphrase again") != value:
+        raise PassphraseRequired(
+            "The two passphrases differ; nothing was created", hint="Run the command again and type it twice"
+        )
     return value
