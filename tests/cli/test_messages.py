@@ -198,3 +198,20 @@ def test_a_second_login_is_told_another_login_holds_the_port(cli: CLI, tmp_path:
         squatter.listen()
         other = cli("login", "--timeout", "5")
     assert other.returncode == 1 and "is in use" in only_line(other)
+
+
+@pytest.mark.parametrize(
+    ("words", "cword", "expected"),
+    [("pdauth switch w", "2", ["wonder", "work"]), ("pdauth whoami -p ", "3", ["default", "wonder", "work"])],
+)
+def test_switch_and_p_complete_profile_names(cli: CLI, words: str, cword: str, expected: list[str]) -> None:
+    import json
+    from pathlib import Path
+
+    config = Path(cli.env["PDAUTH_CONFIG_DIR"])
+    config.mkdir(mode=0o700, parents=True, exist_ok=True)
+    (config / "config.json").write_text(json.dumps({"profiles": {"work": {}, "wonder": {}, "default": {}}}))
+    (config / "config.json").chmod(0o600)
+    r = cli(_PDAUTH_COMPLETE="complete_bash", COMP_WORDS=words, COMP_CWORD=cword)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == expected

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from pdauth.cli import ui
-from pdauth.cli.app import JsonOpt, ProfileOpt, app, make_context, reporter
+from pdauth.cli.app import JsonOpt, ProfileOpt, app, complete_profile, make_context, reporter
 from pdauth.core import account
 from pdauth.core.sources import SOURCE_ENV_REFRESH, AccessToken, current_token
 from pdauth.core.sources import refresh as refresh_token
@@ -285,7 +285,10 @@ def logout(
 
 @app.command()
 def switch(
-    cli: typer.Context, name: Annotated[str, typer.Argument(help="Profile to make the default.")]
+    cli: typer.Context,
+    name: Annotated[
+        str, typer.Argument(help="Profile to make the default.", autocompletion=complete_profile)
+    ],
 ) -> None:
     """Make NAME the default profile."""
     account.switch(make_context(cli, name), name)
