@@ -22,6 +22,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
+
 def complete_profile(incomplete: str) -> list[str]:
     """Shell completion for -p and `switch`: the profiles the config file knows."""
     import os

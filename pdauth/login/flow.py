@@ -28,6 +28,7 @@ from pdauth.errors import (
 )
 from pdauth.login import plan
 from pdauth.login.fallback import offer_file_store
+from pdauth.login.preflight import check_redirect_registered
 
 if TYPE_CHECKING:
     from pdauth.core.oauth import ClientCredentials
@@ -104,6 +105,7 @@ def login(
     bind_host = RedirectTarget.parse(settings.redirect_uri).bind_host
     tunnel = browser.ssh_tunnel_command(ctx.env, machine, bind_host, listener.port)
     with listener:  # serving before the browser opens, or a blocking BROWSER command deadlocks
+        check_redirect_registered(ctx, client_id)  # rather than waiting out the timeout on a mismatch
         if tunnel:
             ui.show_ssh_tunnel(tunnel)
         opener = ctx.deps.open_browser or browser.system_opener(ctx.env, machine)

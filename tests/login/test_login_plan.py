@@ -154,3 +154,19 @@ def test_new_client_secret_asks_again_on_a_terminal(cli: CLI) -> None:
         assert term.proc.wait(30) == 0, term.text
     finally:
         term.close()
+
+
+def test_a_redirect_uri_that_is_not_registered_fails_at_once(cli: CLI, emulator: object) -> None:
+    import time
+
+    from tests.conftest import free_port
+
+    unregistered = f"http://127.0.0.1:{free_port()}/callback"
+    started = time.monotonic()
+    r = cli("login", "--timeout", "30", PDAUTH_REDIRECT_URI=unregistered)
+    assert time.monotonic() - started < 20  # not the 30 s timeout
+    assert r.returncode == 2
+    line = one_error_line(r)
+    assert "Callback URL mismatch" in line and f"Callback URL to exactly {unregistered}" in line
+    # The probe issues no code and asks no consent: the next login with the right URI works as ever.
+    assert cli("login").returncode == 0
