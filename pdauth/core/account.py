@@ -57,10 +57,11 @@ def _profile_status(ctx: Context, name: str, selected: bool) -> ProfileStatus:
         else None,
         source=f"{saved.store or 'keyring'} (not checked)",
         # Other profiles are judged from the config file alone: checking them could prompt or hang.
-        usable=not selected and saved.identity is not None,
+        usable=not selected and saved.identity is not None and saved.refresh_rejected_at is None,
     )
     if not selected:
-        return status
+        rejected = "Pipedrive rejected its refresh token (invalid_grant)" if saved.refresh_rejected_at else None
+        return replace(status, problem=rejected)
     if source := env_source(ctx):
         api_domain = ctx.env.get(envvars.ENV_API_DOMAIN) or None
         return replace(
@@ -80,6 +81,20 @@ def _profile_status(ctx: Context, name: str, selected: bool) -> ProfileStatus:
         return replace(status, problem=getattr(exc, "message", str(exc)))
     if tokens is None:
         return replace(status, source=ctx.store.describe(), problem="not logged in")
+    if saved.refresh_rejected_at is not None:
+        from pdauth.core.tokens import iso_utc
+
+        return replace(
+            status,
+            api_domain=tokens.api_domain,
+            scopes=tokens.scopes,
+            expires_at=tokens.expires_at,
+            refresh_deadline=tokens.refresh_deadline,
+            source=ctx.store.describe(),
+            usable=False,
+            problem=f"Pipedrive rejected the refresh token at {iso_utc(saved.refresh_rejected_at)} "
+            f"(invalid_grant): run `pdauth login{ctx.profile_flag}`",
+        )
     return replace(
         status,
         api_domain=tokens.api_domain,

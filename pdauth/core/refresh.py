@@ -142,7 +142,19 @@ def _refresh(ctx: Context, tokens: TokenSet) -> TokenSet:
             redactor=ctx.deps.redactor,
         )
     except oauth.OAuthError as exc:
+        if exc.error == "invalid_grant":
+            _note_rejected(ctx)
         raise refresh_failure(exc, hint=f"Run `pdauth login{ctx.profile_flag}`") from None
+
+
+def _note_rejected(ctx: Context) -> None:
+    """Remember (in the config file, no secret) that Pipedrive rejected this refresh token, for status and
+    doctor; the next login or successful refresh forgets it."""
+    now = ctx.now()
+    try:
+        ctx.update_profile(lambda profile: setattr(profile, "refresh_rejected_at", now))
+    except (OSError, ConfigError) as exc:
+        log.debug("could not note the rejected refresh token: %s", exc)
 
 
 def refresh_failure(exc: Exception, hint: str) -> Exception:
@@ -172,6 +184,7 @@ def profile_lock(ctx: Context) -> FileLock:
 
 def remember_tokens(profile: cfg.Profile, tokens: TokenSet) -> None:
     """The config file's note of a set (no secret): what `status` shows and `pdauth token` decides on."""
+    profile.refresh_rejected_at = None  # a new set: whatever was rejected before is gone
     profile.api_domain = tokens.api_domain
     profile.scopes = list(tokens.scopes)
     profile.expires_at = tokens.expires_at

@@ -48,6 +48,9 @@ class Profile:
     scopes: list[str] = field(default_factory=list)
     expires_at: float | None = None
     refresh_used_at: float | None = None
+    # When Pipedrive last answered invalid_grant to this profile's refresh token (no secret: a time). Until
+    # the next login, status and doctor say so instead of showing a healthy profile.
+    refresh_rejected_at: float | None = None
 
     @classmethod
     def from_dict(cls, name: str, data: Mapping[str, Any]) -> Profile:

@@ -16,7 +16,7 @@ from pdauth import envvars
 from pdauth.core import refresh as protocol
 from pdauth.core.context import Context
 from pdauth.core.tokens import TokenSet
-from pdauth.errors import AccessTokenRejected, AuthRequired, ConfigError
+from pdauth.errors import AccessTokenRejected, AuthRequired, ConfigError, ProxyFailed, TokenRequestFailed
 from pdauth.hotpath.limits import REFRESH_MARGIN_SECONDS
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,31 @@ def current_token(ctx: Context) -> AccessToken:
         log.debug("profile %s: refreshing from %s", ctx.profile_name, envvars.ENV_REFRESH_TOKEN)
         return _from_tokens(ctx, refresh_env(ctx), SOURCE_ENV_REFRESH)
     log.debug("profile %s: the access token expires within the margin; refreshing", ctx.profile_name)
-    return _from_tokens(ctx, protocol.refresh_stored(ctx, protocol.DUE), ctx.store.describe())
+    try:
+        tokens = protocol.refresh_stored(ctx, protocol.DUE)
+    except (TokenRequestFailed, ProxyFailed) as exc:
+        tokens = _still_valid_despite(ctx, exc)
+    return _from_tokens(ctx, tokens, ctx.store.describe())
+
+
+def _still_valid_despite(ctx: Context, exc: TokenRequestFailed | ProxyFailed) -> TokenSet:
+    """A refresh that was only due (the token has minutes left) failed because the OAuth host could not
+    be reached or failed: the stored token still works until it expires, so it is served, with one
+    warning. A verdict of the server (invalid_grant, invalid_client) is not an outage: it is raised."""
+    from pdauth.core.oauth import OAuthError
+
+    if isinstance(exc, OAuthError):
+        raise exc
+    tokens = ctx.stored_tokens()
+    now = ctx.now()
+    if tokens is None or tokens.expires_at <= now:
+        raise exc
+    minutes = max(1, int((tokens.expires_at - now) // 60))
+    ctx.deps.reporter.warn(
+        f"Could not refresh the access token of profile {ctx.profile_name} ({exc.message.rstrip('.')}); "
+        f"using the current one, valid for {minutes} more minute{'s' if minutes != 1 else ''}."
+    )
+    return tokens
 
 
 def refresh(ctx: Context, *, stale_token: str | None = None) -> AccessToken:
