@@ -8,7 +8,7 @@ from pdauth import envvars
 from pdauth.core import settings as cfg
 from pdauth.core.context import Context
 from pdauth.core.identity import Identity, fetch_identity
-from pdauth.core.sources import AccessToken, env_source, with_fresh_token
+from pdauth.core.sources import SOURCE_ENV_ACCESS, AccessToken, env_source, with_fresh_token
 from pdauth.core.tokens import REFRESH_TOKEN_IDLE_SECONDS, TokenSet
 from pdauth.core.vault import client_secret_key, token_key
 from pdauth.errors import ConfigError, UnreadableEntry
@@ -60,18 +60,24 @@ def _profile_status(ctx: Context, name: str, selected: bool) -> ProfileStatus:
         usable=not selected and saved.identity is not None and saved.refresh_rejected_at is None,
     )
     if not selected:
-        rejected = "Pipedrive rejected its refresh token (invalid_grant)" if saved.refresh_rejected_at else None
+        rejected = (
+            "Pipedrive rejected its refresh token (invalid_grant)" if saved.refresh_rejected_at else None
+        )
         return replace(status, problem=rejected)
     if source := env_source(ctx):
         api_domain = ctx.env.get(envvars.ENV_API_DOMAIN) or None
+        variable = envvars.ENV_ACCESS_TOKEN if source == SOURCE_ENV_ACCESS else envvars.ENV_REFRESH_TOKEN
         return replace(
             status,
+            identity=None,
             api_domain=api_domain,
             scopes=(),
             expires_at=None,
             refresh_deadline=None,
             source=source,
             usable=True,
+            # Not "not logged in": no login is needed. Who it is stays unchecked (no network in status).
+            problem=f"not checked: the token comes from {variable} (`pdauth whoami` asks Pipedrive)",
         )
     if name not in ctx.config.profiles:
         return replace(status, problem="not logged in")

@@ -152,13 +152,20 @@ def refresh_env(ctx: Context) -> TokenSet:
     refresh_token = ctx.env[envvars.ENV_REFRESH_TOKEN]
     client = ctx.client_credentials()
     try:
-        return oauth.refresh(
+        tokens = oauth.refresh(
             ctx.session, ctx.settings.oauth_url, client, refresh_token, ctx.now(), redactor=ctx.deps.redactor
         )
     except oauth.OAuthError as exc:
         raise protocol.refresh_failure(
             exc, hint=f"Create a new refresh token and update {envvars.ENV_REFRESH_TOKEN}"
         ) from None
+    if tokens.refresh_token and tokens.refresh_token != refresh_token:
+        # Nothing stores this set: unless the CI's secret is updated, the next run uses the old token.
+        ctx.deps.reporter.warn(
+            f"Pipedrive issued a new refresh token: update the {envvars.ENV_REFRESH_TOKEN} secret of this CI "
+            "(`pdauth refresh --export` prints it)."
+        )
+    return tokens
 
 
 def with_fresh_token(

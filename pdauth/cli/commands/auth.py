@@ -13,9 +13,9 @@ import typer
 from pdauth.cli import ui
 from pdauth.cli.app import JsonOpt, ProfileOpt, app, complete_profile, make_context, reporter
 from pdauth.core import account
-from pdauth.core.sources import SOURCE_ENV_REFRESH, AccessToken, current_token
+from pdauth.core.sources import AccessToken, current_token
 from pdauth.core.sources import refresh as refresh_token
-from pdauth.envvars import ENV_ACCESS_TOKEN, ENV_API_DOMAIN, ENV_REFRESH_TOKEN, ENV_TOKEN_EXPIRES_AT
+from pdauth.envvars import ENV_ACCESS_TOKEN, ENV_API_DOMAIN, ENV_TOKEN_EXPIRES_AT
 from pdauth.errors import ExitCode, LoginCancelled, PdauthError
 from pdauth.hotpath.times import iso_utc
 from pdauth.login import flow
@@ -121,11 +121,7 @@ def refresh(
     ctx = make_context(cli, profile)
     access = refresh_token(ctx)
     variables = _exported_variables(access)
-    rotated = access.tokens is not None and access.tokens.refresh_token != ctx.env.get(ENV_REFRESH_TOKEN)
-    if access.source == SOURCE_ENV_REFRESH and rotated:
-        reporter(cli).warn(
-            f"Pipedrive issued a new refresh token: update the {ENV_REFRESH_TOKEN} secret of this CI."
-        )
+    # A rotated env refresh token is warned about by the core (pdauth.core.sources.refresh_env).
     if github_env:
         _write_github_env(variables)
         print(f"::add-mask::{access.token}")
