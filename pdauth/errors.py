@@ -71,6 +71,10 @@ class RefreshTokenInvalid(AuthRequired):
     pass
 
 
+class ClientSecretRejected(AuthRequired):
+    """Pipedrive answered invalid_client: the client id or secret is not the app's."""
+
+
 class AuthorizationDenied(AuthRequired):
     hint = "Run `pdauth login` again and choose “Allow and install”"
 

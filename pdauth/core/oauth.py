@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlencode
 
 from pdauth.core.tokens import MalformedTokenResponse, TokenSet
-from pdauth.errors import PdauthError, TokenRequestFailed
+from pdauth.errors import ClientSecretRejected, PdauthError, TokenRequestFailed
 
 if TYPE_CHECKING:
     import requests
@@ -47,6 +47,30 @@ class OAuthError(TokenRequestFailed):
         self.error = error
         self.description = description
         self.status = status
+
+
+SECRET_FROM_ENV: Final = "PIPEDRIVE_CLIENT_SECRET"
+SECRET_STORED: Final = "stored"
+SECRET_ENTERED: Final = "entered"
+
+
+def client_rejected(
+    client_id: str, secret_origin: str, oauth_url: str, profile_flag: str
+) -> ClientSecretRejected:
+    """The message of an invalid_client: which secret was sent (env, stored, just typed) and how to replace it."""
+    if secret_origin == SECRET_FROM_ENV:
+        which = f"the secret in {SECRET_FROM_ENV}"
+        hint = f"Fix or unset {SECRET_FROM_ENV} (Developer Hub shows the app's secret)"
+    else:
+        which = "the stored client secret" if secret_origin == SECRET_STORED else "the client secret entered"
+        hint = (
+            f"Run `pdauth login{profile_flag} --new-client-secret` and enter the secret Developer Hub shows"
+        )
+    return ClientSecretRejected(
+        f"Pipedrive rejected the app's credentials (invalid_client): client id {client_id} with {which} "
+        f"(at {oauth_url})",
+        hint=hint,
+    )
 
 
 def new_state() -> str:

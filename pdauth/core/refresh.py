@@ -144,7 +144,19 @@ def _refresh(ctx: Context, tokens: TokenSet) -> TokenSet:
     except oauth.OAuthError as exc:
         if exc.error == "invalid_grant":
             _note_rejected(ctx)
+        if exc.error == "invalid_client":
+            raise oauth.client_rejected(
+                client.client_id, secret_origin(ctx), ctx.settings.oauth_url, ctx.profile_flag
+            ) from None
         raise refresh_failure(exc, hint=f"Run `pdauth login{ctx.profile_flag}`") from None
+
+
+def secret_origin(ctx: Context) -> str:
+    """Where Context.client_credentials took the secret from (for an invalid_client's message)."""
+    from pdauth.core import oauth
+    from pdauth.envvars import ENV_CLIENT_SECRET
+
+    return oauth.SECRET_FROM_ENV if ctx.env.get(ENV_CLIENT_SECRET) else oauth.SECRET_STORED
 
 
 def _note_rejected(ctx: Context) -> None:

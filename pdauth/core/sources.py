@@ -156,6 +156,10 @@ def refresh_env(ctx: Context) -> TokenSet:
             ctx.session, ctx.settings.oauth_url, client, refresh_token, ctx.now(), redactor=ctx.deps.redactor
         )
     except oauth.OAuthError as exc:
+        if exc.error == "invalid_client":
+            raise oauth.client_rejected(
+                client.client_id, protocol.secret_origin(ctx), ctx.settings.oauth_url, ctx.profile_flag
+            ) from None
         raise protocol.refresh_failure(
             exc, hint=f"Create a new refresh token and update {envvars.ENV_REFRESH_TOKEN}"
         ) from None

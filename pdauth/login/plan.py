@@ -14,9 +14,9 @@ from typing import Final
 from pdauth import envvars
 from pdauth.core import settings as cfg
 from pdauth.core.context import Context
-from pdauth.errors import AuthRequired, MissingClientCredentials
+from pdauth.errors import ClientSecretRejected, MissingClientCredentials
 
-SECRET_FROM_ENV: Final = envvars.ENV_CLIENT_SECRET
+SECRET_FROM_ENV: Final = envvars.ENV_CLIENT_SECRET  # the same words as pdauth.core.oauth's
 SECRET_STORED: Final = "stored"
 SECRET_ENTERED: Final = "entered"
 
@@ -25,10 +25,6 @@ SECRET_ENTERED: Final = "entered"
 class Secret:
     value: str
     origin: str  # SECRET_FROM_ENV, SECRET_STORED or SECRET_ENTERED
-
-
-class ClientSecretRejected(AuthRequired):
-    """Pipedrive answered invalid_client: the client id or secret is not the app's."""
 
 
 def announce(ctx: Context, client_id: str) -> None:
@@ -73,14 +69,6 @@ def ask_secret(ctx: Context, prompt: str = "Pipedrive app client secret") -> Sec
 
 def rejected(ctx: Context, client_id: str, secret: Secret) -> ClientSecretRejected:
     """The message of an invalid_client: which secret was sent, and how to replace it."""
-    if secret.origin == SECRET_FROM_ENV:
-        which = f"the secret in {envvars.ENV_CLIENT_SECRET}"
-        hint = f"Fix or unset {envvars.ENV_CLIENT_SECRET} (Developer Hub shows the app's secret)"
-    else:
-        which = "the stored client secret" if secret.origin == SECRET_STORED else "the client secret entered"
-        hint = f"Run `pdauth login{ctx.profile_flag} --new-client-secret` and enter the secret Developer Hub shows"
-    return ClientSecretRejected(
-        f"Pipedrive rejected the app's credentials (invalid_client): client id {client_id} with {which} "
-        f"(at {ctx.settings.oauth_url})",
-        hint=hint,
-    )
+    from pdauth.core.oauth import client_rejected
+
+    return client_rejected(client_id, secret.origin, ctx.settings.oauth_url, ctx.profile_flag)
