@@ -215,3 +215,14 @@ def test_switch_and_p_complete_profile_names(cli: CLI, words: str, cword: str, e
     r = cli(_PDAUTH_COMPLETE="complete_bash", COMP_WORDS=words, COMP_CWORD=cword)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == expected
+
+
+def test_hints_carry_the_profile_when_it_is_not_the_default(cli: CLI) -> None:
+    r = cli("-p", "work", "whoami")
+    assert r.returncode == 4 and "`pdauth login -p work`" in only_line(r)
+    r = cli("whoami")
+    assert r.returncode == 4 and "`pdauth login`" in only_line(r) and "-p default" not in r.stderr
+    assert cli("-p", "work", "login").returncode == 0
+    expire_stored(cli.env, "work", noted=True)
+    r = cli("-p", "work", "refresh", PIPEDRIVE_CLIENT_SECRET="a-wrong-secret-value")
+    assert r.returncode == 4 and "PIPEDRIVE_CLIENT_SECRET" in only_line(r)
