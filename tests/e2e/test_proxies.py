@@ -69,7 +69,9 @@ def test_plain_http_goes_through_the_proxy_except_the_login_listener(
     assert f"GET {base}/api/v1/deals" in seen
     # The browser pdauth opened (a script honouring HTTP_PROXY) reached the login's listener directly:
     # pdauth adds the loopback names to its NO_PROXY.
-    assert "/callback" not in seen and "/oauth/authorize" not in seen
+    listener = redirect_uri.rsplit("/", 1)[0]  # http://127.0.0.1:PORT
+    assert f"GET {listener}/" not in seen and "response_type=code" not in seen
+    assert "response_type=pdauth_probe" in seen  # pdauth's own check of the redirect URI: proxied too
 
 
 def test_lower_case_wins_and_no_proxy_exempts_a_host(cli: CLI, proxy: RunningProxy) -> None:
@@ -172,7 +174,7 @@ def test_https_goes_through_connect_with_credentials(
     assert "rejected the user name and password in HTTPS_PROXY" in one_error_line(wrong)
     connects = [line for line in auth_proxy.seen().splitlines() if f"CONNECT {url[8:]}" in line]
     assert len(connects) >= 4, auth_proxy.seen()  # token, users/me, deals, refresh: all tunnelled
-    assert "/callback" not in auth_proxy.seen()
+    assert f"CONNECT {tls_cli.env['PDAUTH_REDIRECT_URI'].split('/')[2]}" not in auth_proxy.seen()
 
 
 def test_a_certificate_that_does_not_verify_is_one_line(tls_cli: CLI, tls_emulator: tuple[str, Path]) -> None:
