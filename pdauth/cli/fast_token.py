@@ -28,10 +28,12 @@ def parse_plain_token_call(argv: list[str]) -> tuple[str | None, bool] | None:
             seen_command = True
         elif arg in ("-p", "--profile"):
             profile = next(args, None)
-            if profile is None or profile.startswith("-"):
-                return None
+            if profile is None or profile.startswith("-") or not profile.strip():
+                return None  # the full CLI says what is wrong (an empty name is a usage error)
         elif arg.startswith("--profile="):
             profile = arg.partition("=")[2]
+            if not profile.strip():
+                return None
         elif arg == "--json" and seen_command:
             as_json = True
         else:

@@ -88,7 +88,7 @@ def _profile_status(ctx: Context, name: str, selected: bool) -> ProfileStatus:
     if tokens is None:
         return replace(status, source=ctx.store.describe(), problem="not logged in")
     if saved.refresh_rejected_at is not None:
-        from pdauth.core.tokens import iso_utc
+        from pdauth.hotpath.times import iso_utc
 
         return replace(
             status,

@@ -231,7 +231,7 @@ def env_expiry(ctx: Context) -> float | None:
 
 
 def _iso(epoch: float) -> str:
-    from pdauth.core.tokens import iso_utc
+    from pdauth.hotpath.times import iso_utc
 
     return iso_utc(epoch)
 
