@@ -71,6 +71,10 @@ class RefreshTokenInvalid(AuthRequired):
     pass
 
 
+class ClientSecretRejected(AuthRequired):
+    """Pipedrive answered invalid_client: the client id or secret is not the app's."""
+
+
 class AuthorizationDenied(AuthRequired):
     hint = "Run `pdauth login` again and choose “Allow and install”"
 
@@ -99,6 +103,13 @@ class PortInUse(LoginError):
     pass
 
 
+class Interrupted(PdauthError):
+    """Ctrl-C (or end of input) at a prompt."""
+
+    exit_code = ExitCode.INTERRUPTED
+    hint = "Nothing was changed"
+
+
 class CallbackTimeout(LoginError):
     hint = "Run `pdauth login` again (use --timeout SECONDS for more time)"
 
@@ -112,6 +123,14 @@ class TokenRequestFailed(PdauthError):
 
 class ApiRequestFailed(PdauthError):
     pass
+
+
+class ProxyFailed(ApiRequestFailed):
+    """The proxy from the environment could not be reached, or refused to carry the request."""
+
+
+class TlsVerifyFailed(ApiRequestFailed):
+    """A server's TLS certificate did not verify against the CA bundle in effect."""
 
 
 class ApiHttpError(ApiRequestFailed):
@@ -138,6 +157,10 @@ class ForeignHostRefused(RequestSpecError):
 
 class StoreError(PdauthError):
     pass
+
+
+class UnreadableEntry(StoreError):
+    """A stored entry that is not what pdauth wrote (corrupt, or written by something else)."""
 
 
 class KeyringUnavailable(StoreError):

@@ -19,11 +19,25 @@ CLIENT_ID = "test-client-id"
 CLIENT_SECRET = "test-client-secret-0123456789"
 
 
+# A developer's proxy or CA settings must not route the tests' loopback traffic (the network tests set
+# their own), nor BROWSER open a real browser.
+NETWORK_VARS = frozenset(
+    {
+        "BROWSER",
+        *(f"{n}_proxy" for n in ("http", "https", "all", "no")),
+        *(f"{n}_PROXY" for n in ("HTTP", "HTTPS", "ALL", "NO")),
+        "REQUESTS_CA_BUNDLE",
+        "CURL_CA_BUNDLE",
+        "SSL_CERT_FILE",
+    }
+)
+
+
 @pytest.fixture(autouse=True)
 def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """No test sees the developer's config, keyring choice or Pipedrive env vars."""
     for name in list(os.environ):
-        if name.startswith(("PDAUTH_", "PIPEDRIVE_", "PYTHON_KEYRING", "GITHUB_")) or name == "BROWSER":
+        if name.startswith(("PDAUTH_", "PIPEDRIVE_", "PYTHON_KEYRING", "GITHUB_")) or name in NETWORK_VARS:
             monkeypatch.delenv(name)
     config = tmp_path / "config"
     monkeypatch.setenv("PDAUTH_CONFIG_DIR", str(config))

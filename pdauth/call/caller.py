@@ -75,7 +75,8 @@ class ApiCaller:
         self, ctx: Context, policy: RetryPolicy | None = None, transport: Transport | None = None
     ) -> None:
         self.ctx = ctx
-        self.transport = transport or Transport()
+        ctx.register_proxy_secrets()
+        self.transport = transport or Transport(ctx.env)
         self.retrier = Retrier(self.transport, policy or RetryPolicy())
         self._access: AccessToken | None = None
 

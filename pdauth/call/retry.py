@@ -96,7 +96,12 @@ class Retrier:
             try:
                 response = self.transport.send(prepared, self.policy.timeout)
             except TransportError as exc:
-                if self._retry(idempotent, attempt, f"Connection failed ({exc.kind}): retrying in"):
+                # Not sent at all: repeating it is safe whatever the method. A refused proxy or a bad
+                # certificate is never retried: it will not fix itself, and the user gets one line sooner.
+                repeatable = idempotent or not exc.sent
+                if not exc.permanent and self._retry(
+                    repeatable, attempt, f"Connection failed ({exc.kind}): retrying in"
+                ):
                     attempt += 1
                     continue
                 raise self._connection_error(prepared, exc, idempotent) from None
@@ -128,14 +133,21 @@ class Retrier:
     def _connection_error(
         self, prepared: HttpRequest, exc: TransportError, idempotent: bool
     ) -> ApiRequestFailed:
+        from pdauth.core.network import connection_failure
+
         host = urlsplit(prepared.url).netloc
         what = f"{prepared.method} {urlsplit(prepared.url).path}"
-        if idempotent:
+        special = connection_failure(exc.kind, host, exc.proxy, exc.cause, what=what)
+        if special is not None:
+            return special
+        via = f" through the proxy {exc.proxy.where}" if exc.proxy else ""
+        if idempotent or not exc.sent:
+            sent = "" if idempotent else "; it was not sent"
             return ApiRequestFailed(
-                f"Could not reach {host} for {what} ({exc.kind})",
+                f"Could not reach {host}{via} for {what} ({exc.kind}{sent})",
                 hint="Check the network (and PIPEDRIVE_API_DOMAIN, if set), then try again",
             )
         return ApiRequestFailed(
-            f"The connection to {host} failed during {what} ({exc.kind})",
+            f"The connection to {host}{via} failed during {what} ({exc.kind})",
             hint="It was not repeated, as it may have taken effect: check before sending it again",
         )

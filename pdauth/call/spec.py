@@ -79,12 +79,18 @@ def build_spec(
         raise RequestSpecError(f"Unknown method {method!r}; use one of {', '.join(METHODS)}")
     if body_input is not None and verb not in BODY_METHODS:
         raise RequestSpecError(f"--input needs POST, PUT or PATCH, not {verb}")
+    if body_input is not None and field_args:
+        # Both would be the body: taking one and quietly moving the other elsewhere surprises someone.
+        raise RequestSpecError(
+            "--input and -f/-F both give the request body",
+            hint="Put every field in the --input JSON, or drop --input; query parameters go in -q key=value",
+        )
     params = [*path_query, *(_key_value(arg, "-q/--query") for arg in query)]
     values = build_fields(field_args, read)
     body = body_input
     if values and verb in BODY_METHODS and body_input is None:
         body = json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    elif values:  # GET/DELETE, or the body came from --input: fields go to the query string, as in `gh api`
+    elif values:  # GET/DELETE: fields go to the query string, as in `gh api`
         params.extend(_as_query(values))
     return RequestSpec(verb, api_path, tuple(params), tuple(parse_header(h) for h in headers), body, origin)
 

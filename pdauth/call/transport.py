@@ -3,10 +3,11 @@
 requests (with urllib3) costs a short call more to import than the call takes, and a long `--paginate` a
 measurable share per request (docs/performance.md, P2). `call` needs little of
 requests, and this does that little the way `pdauth.core.http.new_session`'s session did: the same request
-headers (so --dry-run shows what goes out), requests' URL quoting, certifi's CA bundle, (connect, read)
-timeouts, gzip and deflate bodies; no proxies, no cookies, no redirects followed. A connection the
-server closed while idle is noticed before it is reused. OAuth (a refresh after a 401) still goes
-through requests, in `pdauth.core.oauth`.
+headers (so --dry-run shows what goes out), requests' URL quoting, (connect, read) timeouts, gzip and
+deflate bodies; no cookies, no redirects followed. The proxy and the CA bundle come from
+`pdauth.core.network`, as for the requests sessions: plain http through a proxy sends the absolute URL
+to it, https opens a CONNECT tunnel. A connection the server closed while idle is noticed before it is
+reused. OAuth (a refresh after a 401) still goes through requests, in `pdauth.core.oauth`.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from __future__ import annotations
 import http.client
 import logging
 import select
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from pdauth.core.http import USER_AGENT
+from pdauth.core.network import Proxy, ca_bundle, proxy_for
 
 if TYPE_CHECKING:
     import ssl
@@ -62,12 +64,23 @@ class HttpResponse:
 
 
 class TransportError(Exception):
-    """No HTTP response: the connection failed, timed out, or broke. `kind` names it as requests would."""
+    """No HTTP response: the connection failed, timed out, or broke. `kind` names it as requests would
+    (ProxyError: the proxy could not be reached or refused the tunnel; SSLError: TLS verification).
+    `sent` is False when the failure came before any byte of the request left this machine."""
 
-    def __init__(self, kind: str, cause: BaseException) -> None:
+    def __init__(
+        self, kind: str, cause: BaseException, *, proxy: Proxy | None = None, sent: bool = True
+    ) -> None:
         super().__init__(f"{kind}: {cause}")
         self.kind = kind
         self.cause = cause
+        self.proxy = proxy
+        self.sent = sent
+
+    @property
+    def permanent(self) -> bool:
+        """A refused proxy or a certificate that does not verify will not fix itself: never retried."""
+        return self.kind in ("ProxyError", "SSLError")
 
 
 def prepare(
@@ -114,7 +127,9 @@ def requote(uri: str) -> str:
 class Transport:
     """Sends requests over one reusable connection (reopened when the server closes it)."""
 
-    def __init__(self) -> None:
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        """`env`: where the proxy and CA bundle settings are read (None: a direct connection, certifi)."""
+        self._env: Mapping[str, str] = env or {}
         self._conn: http.client.HTTPConnection | None = None
         self._origin: tuple[str, str, int] | None = None
         self._tls: ssl.SSLContext | None = None
@@ -124,11 +139,16 @@ class Transport:
         parts = urlsplit(request.url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         port = parts.port or _DEFAULT_PORTS.get(parts.scheme, 443)  # explicit, or http.client misreads "::1"
-        conn = self._connection(parts.scheme, parts.hostname or "", port, timeout)
+        proxy = proxy_for(request.url, self._env)
+        conn = self._connection(parts.scheme, parts.hostname or "", port, timeout, proxy)
+        forward = proxy is not None and parts.scheme == "http"
         try:
-            conn.putrequest(request.method, target, skip_accept_encoding=True)
+            # Plain http through a proxy: the request line carries the absolute URL (RFC 9112 §3.2.2).
+            conn.putrequest(request.method, request.url if forward else target, skip_accept_encoding=True)
             for name, value in request.headers:
                 conn.putheader(name, value)
+            if forward and proxy is not None and (authorization := proxy.authorization()):
+                conn.putheader("Proxy-Authorization", authorization)
             conn.endheaders(request.body)
             response = conn.getresponse()
             content = response.read()
@@ -164,7 +184,7 @@ class Transport:
             self._conn = None
 
     def _connection(
-        self, scheme: str, host: str, port: int, timeout: tuple[float, float]
+        self, scheme: str, host: str, port: int, timeout: tuple[float, float], proxy: Proxy | None
     ) -> http.client.HTTPConnection:
         origin = (scheme, host, port)
         if self._conn is not None and origin != self._origin:
@@ -173,27 +193,59 @@ class Transport:
             log.debug("the server closed the connection: reconnecting")
             self.close()
         if self._conn is None:
-            log.debug("connecting to %s://%s:%s", scheme, host, port)
-            conn = self._new_connection(scheme, host, port, timeout[0])
+            via = f" through the proxy {proxy.where}" if proxy else ""
+            log.debug("connecting to %s://%s:%s%s", scheme, host, port, via)
+            conn = self._new_connection(scheme, host, port, timeout[0], proxy)
             try:
                 conn.connect()
             except (OSError, http.client.HTTPException) as exc:
                 conn.close()
-                kind = "ConnectTimeout" if isinstance(exc, TimeoutError) else "ConnectionError"
-                raise TransportError("SSLError" if _is_tls_error(exc) else kind, exc) from exc
+                raise _connect_error(exc, proxy) from exc
             assert conn.sock is not None
             conn.sock.settimeout(timeout[1])  # connected: from now on, the read timeout
             self._conn, self._origin = conn, origin
         return self._conn
 
     def _new_connection(
-        self, scheme: str, host: str, port: int, connect_timeout: float
+        self, scheme: str, host: str, port: int, connect_timeout: float, proxy: Proxy | None
     ) -> http.client.HTTPConnection:
         if scheme == "http":
+            if proxy is not None:
+                return http.client.HTTPConnection(proxy.host, proxy.port, timeout=connect_timeout)
             return http.client.HTTPConnection(host, port, timeout=connect_timeout)
         if self._tls is None:
-            self._tls = _tls_context()
-        return http.client.HTTPSConnection(host, port, timeout=connect_timeout, context=self._tls)
+            self._tls = _tls_context(self._env)
+        if proxy is None:
+            return http.client.HTTPSConnection(host, port, timeout=connect_timeout, context=self._tls)
+        # https through a proxy: CONNECT host:port, then TLS with the real host inside the tunnel.
+        conn = http.client.HTTPSConnection(proxy.host, proxy.port, timeout=connect_timeout, context=self._tls)
+        authorization = proxy.authorization()
+        conn.set_tunnel(host, port, headers={"Proxy-Authorization": authorization} if authorization else None)
+        return conn
+
+
+def _connect_error(exc: BaseException, proxy: Proxy | None) -> TransportError:
+    """What a failed connect means; nothing of the request was sent."""
+    if _is_tls_error(exc):
+        return TransportError("SSLError", exc, proxy=proxy, sent=False)
+    if isinstance(exc, TimeoutError):
+        return TransportError("ConnectTimeout", exc, proxy=proxy, sent=False)
+    status = tunnel_status(exc)
+    if proxy is not None and (status is None or status < 500):
+        # Refused or unreachable proxy, or one that answered CONNECT with 403/407: about the proxy, and
+        # not something a retry fixes. (A 5xx answer is the proxy failing to reach the host: retryable.)
+        return TransportError("ProxyError", exc, proxy=proxy, sent=False)
+    return TransportError("ConnectionError", exc, proxy=proxy, sent=False)
+
+
+def tunnel_status(exc: BaseException) -> int | None:
+    """The proxy's status code from http.client's "Tunnel connection failed: 407 ..." error, if that."""
+    text = str(exc)
+    prefix = "Tunnel connection failed: "
+    if isinstance(exc, OSError) and text.startswith(prefix):
+        code = text[len(prefix) :].split(" ", 1)[0]
+        return int(code) if code.isdigit() else None
+    return None
 
 
 def _dropped(conn: http.client.HTTPConnection) -> bool:
@@ -208,16 +260,11 @@ def _dropped(conn: http.client.HTTPConnection) -> bool:
     return bool(readable)
 
 
-def _tls_context() -> ssl.SSLContext:
+def _tls_context(env: Mapping[str, str] | None = None) -> ssl.SSLContext:
     import ssl
 
-    try:
-        import certifi  # the CA bundle requests verifies against (a dependency of requests)
-
-        cafile: str | None = certifi.where()
-    except ImportError:
-        cafile = None
-    return ssl.create_default_context(cafile=cafile)
+    cafile, _ = ca_bundle(env or {})
+    return ssl.create_default_context(cafile=cafile or None)
 
 
 def _is_tls_error(exc: BaseException) -> bool:

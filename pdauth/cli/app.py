@@ -22,10 +22,28 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
+
+def complete_profile(incomplete: str) -> list[str]:
+    """Shell completion for -p and `switch`: the profiles the config file knows."""
+    import os
+
+    from pdauth.core.settings import ConfigFile, config_dir
+
+    try:
+        names = ConfigFile.load(config_dir(os.environ)).profiles
+    except Exception:  # completion must never print a traceback into the user's shell
+        return []
+    return sorted(name for name in names if name.startswith(incomplete))
+
+
 ProfileOpt = Annotated[
     str | None,
     typer.Option(
-        "--profile", "-p", help="Profile to use (env PDAUTH_PROFILE; default: `default`).", show_default=False
+        "--profile",
+        "-p",
+        help="Profile to use (env PDAUTH_PROFILE; default: `default`).",
+        show_default=False,
+        autocompletion=complete_profile,
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
@@ -87,7 +105,7 @@ def make_context(
     options = invocation(cli)
     asked = Prompts(ask=ui.ask, ask_secret=ui.ask_secret, confirm=ui.confirm, paste_input=sys.stdin)
     return core_context(
-        profile or options.profile,
+        profile if profile is not None else options.profile,
         prompts=asked if prompts else None,
         reporter=options.reporter,
         redactor=options.redactor,

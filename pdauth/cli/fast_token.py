@@ -28,10 +28,12 @@ def parse_plain_token_call(argv: list[str]) -> tuple[str | None, bool] | None:
             seen_command = True
         elif arg in ("-p", "--profile"):
             profile = next(args, None)
-            if profile is None or profile.startswith("-"):
-                return None
+            if profile is None or profile.startswith("-") or not profile.strip():
+                return None  # the full CLI says what is wrong (an empty name is a usage error)
         elif arg.startswith("--profile="):
             profile = arg.partition("=")[2]
+            if not profile.strip():
+                return None
         elif arg == "--json" and seen_command:
             as_json = True
         else:
@@ -61,10 +63,10 @@ def fast_token(argv: list[str]) -> int | None:
                 access = turn.handed or _current_token(profile, turn)
         sys.stdout.write(token_output(access, as_json))
         sys.stdout.flush()
-    except KeyboardInterrupt:
-        from pdauth.errors import ExitCode
+    except KeyboardInterrupt:  # one line, exit 130, as everywhere else
+        from pdauth.errors import Interrupted, report
 
-        return int(ExitCode.INTERRUPTED)
+        return report(Interrupted("Interrupted", hint=""))
     except Exception as exc:  # pdauth's own errors end as one line; anything else is a bug: re-raised
         from pdauth.errors import PdauthError
 

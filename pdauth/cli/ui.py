@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 
-from pdauth.errors import terminal_safe
+from pdauth.errors import Interrupted, terminal_safe
 
 
 @cache
@@ -91,22 +91,41 @@ def error(message: str) -> None:
     err().print(f"[bold red]error:[/] {markup_safe(message)}", soft_wrap=True)
 
 
+def _prompting(ask: Callable[[], object]) -> object:
+    """Ctrl-C at a prompt ends the command as Ctrl-C anywhere does: one line, exit 130 (click would print
+    "Aborted!" and exit 1)."""
+    import typer
+
+    try:
+        return ask()
+    except (KeyboardInterrupt, typer.Abort, EOFError):
+        err().print()  # off the prompt's line
+        raise Interrupted("Cancelled at the prompt") from None
+
+
 def ask(prompt: str) -> str:
     import typer
 
-    return str(typer.prompt(prompt, err=True))
+    return str(_prompting(lambda: typer.prompt(prompt, err=True)))
 
 
 def ask_secret(prompt: str) -> str:
     import typer
 
-    return str(typer.prompt(prompt, hide_input=True, err=True))
+    return str(_prompting(lambda: typer.prompt(prompt, hide_input=True, err=True)))
+
+
+def ask_yes_no(prompt: str) -> bool:
+    """A yes/no question whose answer defaults to no (for what cannot be undone)."""
+    import typer
+
+    return bool(_prompting(lambda: typer.confirm(prompt, default=False, err=True)))
 
 
 def confirm(prompt: str) -> bool:
     import typer
 
-    return bool(typer.confirm(prompt, default=True, err=True))
+    return bool(_prompting(lambda: typer.confirm(prompt, default=True, err=True)))
 
 
 class TerminalLoginUI:

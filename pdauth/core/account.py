@@ -8,10 +8,10 @@ from pdauth import envvars
 from pdauth.core import settings as cfg
 from pdauth.core.context import Context
 from pdauth.core.identity import Identity, fetch_identity
-from pdauth.core.sources import AccessToken, env_source, with_fresh_token
+from pdauth.core.sources import SOURCE_ENV_ACCESS, AccessToken, env_source, with_fresh_token
 from pdauth.core.tokens import REFRESH_TOKEN_IDLE_SECONDS, TokenSet
 from pdauth.core.vault import client_secret_key, token_key
-from pdauth.errors import ConfigError
+from pdauth.errors import ConfigError, UnreadableEntry
 
 
 def whoami(ctx: Context) -> tuple[Identity, AccessToken]:
@@ -57,20 +57,27 @@ def _profile_status(ctx: Context, name: str, selected: bool) -> ProfileStatus:
         else None,
         source=f"{saved.store or 'keyring'} (not checked)",
         # Other profiles are judged from the config file alone: checking them could prompt or hang.
-        usable=not selected and saved.identity is not None,
+        usable=not selected and saved.identity is not None and saved.refresh_rejected_at is None,
     )
     if not selected:
-        return status
+        rejected = (
+            "Pipedrive rejected its refresh token (invalid_grant)" if saved.refresh_rejected_at else None
+        )
+        return replace(status, problem=rejected)
     if source := env_source(ctx):
         api_domain = ctx.env.get(envvars.ENV_API_DOMAIN) or None
+        variable = envvars.ENV_ACCESS_TOKEN if source == SOURCE_ENV_ACCESS else envvars.ENV_REFRESH_TOKEN
         return replace(
             status,
+            identity=None,
             api_domain=api_domain,
             scopes=(),
             expires_at=None,
             refresh_deadline=None,
             source=source,
             usable=True,
+            # Not "not logged in": no login is needed. Who it is stays unchecked (no network in status).
+            problem=f"not checked: the token comes from {variable} (`pdauth whoami` asks Pipedrive)",
         )
     if name not in ctx.config.profiles:
         return replace(status, problem="not logged in")
@@ -80,6 +87,20 @@ def _profile_status(ctx: Context, name: str, selected: bool) -> ProfileStatus:
         return replace(status, problem=getattr(exc, "message", str(exc)))
     if tokens is None:
         return replace(status, source=ctx.store.describe(), problem="not logged in")
+    if saved.refresh_rejected_at is not None:
+        from pdauth.hotpath.times import iso_utc
+
+        return replace(
+            status,
+            api_domain=tokens.api_domain,
+            scopes=tokens.scopes,
+            expires_at=tokens.expires_at,
+            refresh_deadline=tokens.refresh_deadline,
+            source=ctx.store.describe(),
+            usable=False,
+            problem=f"Pipedrive rejected the refresh token at {iso_utc(saved.refresh_rejected_at)} "
+            f"(invalid_grant): run `pdauth login{ctx.profile_flag}`",
+        )
     return replace(
         status,
         api_domain=tokens.api_domain,
@@ -105,7 +126,16 @@ class LogoutResult:
 
 def logout(ctx: Context, *, revoke: bool) -> LogoutResult:
     name = ctx.profile_name
-    tokens = ctx.stored_tokens(name)
+    try:
+        tokens = ctx.stored_tokens(name)
+        unreadable = False
+    except UnreadableEntry:  # logout is the way out of a corrupt entry: it must not fail on one
+        tokens, unreadable = None, True
+        if revoke:
+            ctx.deps.reporter.warn(
+                f"The stored token set of profile {name!r} is unreadable: there is no refresh token to "
+                "revoke (uninstall the app in Pipedrive's settings if you meant to)."
+            )
     revoked = False
     if revoke and tokens is not None and tokens.refresh_token:
         from pdauth.core import oauth
@@ -127,7 +157,7 @@ def logout(ctx: Context, *, revoke: bool) -> LogoutResult:
             config.profiles.pop(name, None)
             if config.default_profile == name:
                 config.default_profile = None
-    return LogoutResult(name, tokens is not None or was_known, revoked)
+    return LogoutResult(name, tokens is not None or unreadable or was_known, revoked)
 
 
 def switch(ctx: Context, name: str) -> str:

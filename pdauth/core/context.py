@@ -44,10 +44,10 @@ def _plain_reporter() -> Reporter:
     return PlainReporter()
 
 
-def _default_session() -> requests.Session:
+def _default_session(env: Mapping[str, str]) -> requests.Session:
     from pdauth.core.http import new_session
 
-    return new_session()
+    return new_session(env)
 
 
 @dataclass
@@ -55,9 +55,12 @@ class Deps:
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     profile: str | None = None
     redirect_uri: str | None = None
+    oauth_url: str | None = None  # `login --oauth-url`
+    client_id: str | None = None  # `login --client-id`
     store: str | None = None
     now: Callable[[], float] = time.time
-    session_factory: Callable[[], requests.Session] = _default_session
+    # Called with the invocation's env: proxies and the CA bundle come from there (pdauth.core.network).
+    session_factory: Callable[[Mapping[str, str]], requests.Session] = _default_session
     # None: chosen for this machine by pdauth.login.browser (BROWSER, SSH, WSL, display); a callable replaces
     # that choice entirely (it returns whether a browser opened).
     open_browser: Callable[[str], bool] | None = None
@@ -97,6 +100,8 @@ class Context:
             profile=self.deps.profile,
             redirect_uri=self.deps.redirect_uri,
             store=self.deps.store,
+            oauth_url=self.deps.oauth_url,
+            client_id=self.deps.client_id,
         )
 
     @property
@@ -126,7 +131,15 @@ class Context:
 
     @cached_property
     def session(self) -> requests.Session:
-        return self.deps.session_factory()
+        self.register_proxy_secrets()
+        return self.deps.session_factory(self.env)
+
+    def register_proxy_secrets(self) -> None:
+        """Proxy passwords (from HTTPS_PROXY and its kin) join the secrets kept out of `-v` logs."""
+        from pdauth.core.network import proxy_passwords
+
+        for password in proxy_passwords(self.env):
+            self.deps.redactor.register(password)
 
     def now(self) -> float:
         return self.deps.now()

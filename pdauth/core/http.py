@@ -6,6 +6,7 @@ Every API call goes to the account's `api_domain` from the token response, never
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from pdauth.version import __version__
@@ -17,13 +18,13 @@ TIMEOUT: Final = (5.0, 60.0)  # (connect, read) seconds
 USER_AGENT: Final = f"pdauth/{__version__}"
 
 
-def new_session() -> requests.Session:
-    import requests
+def new_session(env: Mapping[str, str] | None = None) -> requests.Session:
+    """pdauth's requests session: proxies and the CA bundle from `env` (pdauth.core.network decides, as
+    for `pdauth call`'s transport), nothing from ~/.netrc. None: direct connections, certifi."""
+    from pdauth.core.session import NetworkSession
 
-    session = requests.Session()
+    session = NetworkSession(env or {})
     session.headers["User-Agent"] = USER_AGENT
-    # Never pick up credentials for Pipedrive hosts from ~/.netrc: pdauth sends exactly one Authorization.
-    session.trust_env = False
     return session
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlencode
 
 from pdauth.core.tokens import MalformedTokenResponse, TokenSet
-from pdauth.errors import PdauthError, TokenRequestFailed
+from pdauth.errors import ClientSecretRejected, PdauthError, TokenRequestFailed
 
 if TYPE_CHECKING:
     import requests
@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 
 # (connect, read) seconds: a token endpoint that takes longer than this is down, not slow.
 TIMEOUT: Final = (5.0, 30.0)
+_UNREACHABLE_HINT: Final = (
+    "Check the network connection (and PDAUTH_OAUTH_URL or a proxy variable, if set), then try again"
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,30 @@ class OAuthError(TokenRequestFailed):
         self.error = error
         self.description = description
         self.status = status
+
+
+SECRET_FROM_ENV: Final = "PIPEDRIVE_CLIENT_SECRET"
+SECRET_STORED: Final = "stored"
+SECRET_ENTERED: Final = "entered"
+
+
+def client_rejected(
+    client_id: str, secret_origin: str, oauth_url: str, profile_flag: str
+) -> ClientSecretRejected:
+    """The message of an invalid_client: which secret was sent (env, stored, just typed) and how to replace it."""
+    if secret_origin == SECRET_FROM_ENV:
+        which = f"the secret in {SECRET_FROM_ENV}"
+        hint = f"Fix or unset {SECRET_FROM_ENV} (Developer Hub shows the app's secret)"
+    else:
+        which = "the stored client secret" if secret_origin == SECRET_STORED else "the client secret entered"
+        hint = (
+            f"Run `pdauth login{profile_flag} --new-client-secret` and enter the secret Developer Hub shows"
+        )
+    return ClientSecretRejected(
+        f"Pipedrive rejected the app's credentials (invalid_client): client id {client_id} with {which} "
+        f"(at {oauth_url})",
+        hint=hint,
+    )
 
 
 def new_state() -> str:
@@ -146,10 +173,13 @@ def _token_request(
             allow_redirects=False,
         )
     except requests.Timeout:
-        raise TokenRequestFailed(f"Pipedrive's token endpoint ({url}) did not answer in time") from None
-    except requests.RequestException as exc:
         raise TokenRequestFailed(
-            f"Could not reach Pipedrive's token endpoint {url} ({type(exc).__name__})"
+            f"Pipedrive's token endpoint ({url}) did not answer in time", hint=_UNREACHABLE_HINT
+        ) from None
+    except requests.RequestException as exc:
+        # Nothing was answered: the client id/secret are not in question (only an answer could say so).
+        raise TokenRequestFailed(
+            f"Could not reach Pipedrive's token endpoint {url} ({type(exc).__name__})", hint=_UNREACHABLE_HINT
         ) from None
     log.debug("token endpoint answered %s", response.status_code)
     if response.status_code != 200:

@@ -22,6 +22,7 @@ _PATTERNS: Final = (
         r"['\"]?\s*[=:]\s*['\"]?)[^&\s'\",}]+"
     ),
     re.compile(r"v1u:[A-Za-z0-9._~+/=-]+"),
+    re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^/@\s:]*:)[^/@\s]+(?=@)"),  # a password in a URL (a proxy's)
 )
 
 

@@ -142,7 +142,31 @@ def _refresh(ctx: Context, tokens: TokenSet) -> TokenSet:
             redactor=ctx.deps.redactor,
         )
     except oauth.OAuthError as exc:
+        if exc.error == "invalid_grant":
+            _note_rejected(ctx)
+        if exc.error == "invalid_client":
+            raise oauth.client_rejected(
+                client.client_id, secret_origin(ctx), ctx.settings.oauth_url, ctx.profile_flag
+            ) from None
         raise refresh_failure(exc, hint=f"Run `pdauth login{ctx.profile_flag}`") from None
+
+
+def secret_origin(ctx: Context) -> str:
+    """Where Context.client_credentials took the secret from (for an invalid_client's message)."""
+    from pdauth.core import oauth
+    from pdauth.envvars import ENV_CLIENT_SECRET
+
+    return oauth.SECRET_FROM_ENV if ctx.env.get(ENV_CLIENT_SECRET) else oauth.SECRET_STORED
+
+
+def _note_rejected(ctx: Context) -> None:
+    """Remember (in the config file, no secret) that Pipedrive rejected this refresh token, for status and
+    doctor; the next login or successful refresh forgets it."""
+    now = ctx.now()
+    try:
+        ctx.update_profile(lambda profile: setattr(profile, "refresh_rejected_at", now))
+    except (OSError, ConfigError) as exc:
+        log.debug("could not note the rejected refresh token: %s", exc)
 
 
 def refresh_failure(exc: Exception, hint: str) -> Exception:
@@ -172,6 +196,7 @@ def profile_lock(ctx: Context) -> FileLock:
 
 def remember_tokens(profile: cfg.Profile, tokens: TokenSet) -> None:
     """The config file's note of a set (no secret): what `status` shows and `pdauth token` decides on."""
+    profile.refresh_rejected_at = None  # a new set: whatever was rejected before is gone
     profile.api_domain = tokens.api_domain
     profile.scopes = list(tokens.scopes)
     profile.expires_at = tokens.expires_at

@@ -48,6 +48,9 @@ class Profile:
     scopes: list[str] = field(default_factory=list)
     expires_at: float | None = None
     refresh_used_at: float | None = None
+    # When Pipedrive last answered invalid_grant to this profile's refresh token (no secret: a time). Until
+    # the next login, status and doctor say so instead of showing a healthy profile.
+    refresh_rejected_at: float | None = None
 
     @classmethod
     def from_dict(cls, name: str, data: Mapping[str, Any]) -> Profile:
@@ -120,6 +123,9 @@ class Settings:
     client_id: str | None
     store_kind: str
     env: Mapping[str, str]
+    # Where each of oauth_url, client_id, store_kind came from, in words: "--oauth-url", "PDAUTH_OAUTH_URL",
+    # "remembered from the last login", "the default". `login` says so before it opens the browser.
+    origins: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def lock_dir(self) -> Path:
@@ -127,10 +133,21 @@ class Settings:
 
 
 def resolve_profile_name(option: str | None, env: Mapping[str, str], config: ConfigFile) -> str:
+    if option is not None and not option.strip():
+        raise ConfigError("An empty profile name was given (-p '')", hint="Name a profile, or leave -p out")
     name = locate.profile_name(option, env, config.default_profile)
     if not locate.is_valid_profile_name(name):
         raise ConfigError(f"Invalid profile name {name!r}", hint="Use letters, digits, '-', '_' or '.'")
     return name
+
+
+REMEMBERED: Final = "remembered from the last login"
+DEFAULT: Final = "the default"
+
+
+def _first(*candidates: tuple[str | None, str]) -> tuple[str | None, str]:
+    """The first (value, origin) whose value is set; (None, "") when none is."""
+    return next(((v, o) for v, o in candidates if v), (None, ""))
 
 
 def resolve(
@@ -140,21 +157,63 @@ def resolve(
     profile: str | None = None,
     redirect_uri: str | None = None,
     store: str | None = None,
+    oauth_url: str | None = None,
+    client_id: str | None = None,
 ) -> Settings:
     name = resolve_profile_name(profile, env, config)
     saved = config.profile(name)
-    store_kind = store or env.get(ENV_STORE) or saved.store or "keyring"
+    store_kind, store_origin = _first(
+        (store, "--store"), (env.get(ENV_STORE), ENV_STORE), (saved.store, REMEMBERED), ("keyring", DEFAULT)
+    )
+    assert store_kind is not None
     if store_kind not in STORE_KINDS:
         raise ConfigError(f"Unknown store {store_kind!r}", hint="Use --store keyring or --store file")
+    url, url_origin = _first(
+        (oauth_url, "--oauth-url"),
+        (env.get(ENV_OAUTH_URL), ENV_OAUTH_URL),
+        (saved.oauth_url, REMEMBERED),
+        (DEFAULT_OAUTH_URL, DEFAULT),
+    )
+    assert url is not None
+    check_url(url, url_origin, "https://oauth.pipedrive.com")
+    client, client_origin = _first(
+        (client_id, "--client-id"), (env.get(ENV_CLIENT_ID), ENV_CLIENT_ID), (saved.client_id, REMEMBERED)
+    )
     return Settings(
         profile=name,
         config_dir=config.path.parent,
-        oauth_url=(env.get(ENV_OAUTH_URL) or saved.oauth_url or DEFAULT_OAUTH_URL).rstrip("/"),
+        oauth_url=url.rstrip("/"),
         redirect_uri=redirect_uri or env.get(ENV_REDIRECT_URI) or saved.redirect_uri or DEFAULT_REDIRECT_URI,
-        client_id=env.get(ENV_CLIENT_ID) or saved.client_id,
+        client_id=client,
         store_kind=store_kind,
         env=env,
+        origins={"oauth_url": url_origin, "client_id": client_origin, "store": store_origin},
     )
+
+
+def check_url(url: str, origin: str, example: str) -> None:
+    """A base URL must be http(s)://host[:port]: anything else is a usage error naming where it came from."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        where = {REMEMBERED: "the config file", DEFAULT: "the default"}.get(origin, origin)
+        raise ConfigError(
+            f"{url!r} (from {where}) is not an http(s) URL",
+            hint=f"Use a URL like {example}" + (f", or unset {origin}" if origin.isupper() else ""),
+        )
+
+
+def is_loopback_url(url: str | None) -> bool:
+    """An emulator's (or a test's) address: 127.0.0.0/8, ::1 or localhost."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url or "").hostname or "").lower()
+    return host == "localhost" or host.startswith("127.") or host == "::1"
 
 
 _CONFIG_LOCK_HINT: Final = (

@@ -16,7 +16,7 @@ from pdauth import envvars
 from pdauth.core import refresh as protocol
 from pdauth.core.context import Context
 from pdauth.core.tokens import TokenSet
-from pdauth.errors import AccessTokenRejected, AuthRequired, ConfigError
+from pdauth.errors import AccessTokenRejected, AuthRequired, ConfigError, ProxyFailed, TokenRequestFailed
 from pdauth.hotpath.limits import REFRESH_MARGIN_SECONDS
 
 log = logging.getLogger(__name__)
@@ -61,11 +61,17 @@ def token_without_refresh(ctx: Context) -> AccessToken | None:
     """A token usable without any network call, or None when getting one needs a refresh."""
     source = env_source(ctx)
     if source == SOURCE_ENV_ACCESS:
-        expires = ctx.env.get(envvars.ENV_TOKEN_EXPIRES_AT)
+        expires_at = env_expiry(ctx)
+        if expires_at is not None and expires_at <= ctx.now():
+            ctx.deps.reporter.warn(
+                f"{envvars.ENV_ACCESS_TOKEN} expired at {_iso(expires_at)} (says "
+                f"{envvars.ENV_TOKEN_EXPIRES_AT}): Pipedrive will reject it. Set a fresh one "
+                "(e.g. from `pdauth refresh --export`)."
+            )
         return AccessToken(
             token=ctx.env[envvars.ENV_ACCESS_TOKEN],
-            api_domain=(ctx.env.get(envvars.ENV_API_DOMAIN) or "").rstrip("/") or None,
-            expires_at=_parse_epoch(expires) if expires else None,
+            api_domain=env_api_domain(ctx),
+            expires_at=expires_at,
             profile=ctx.profile_name,
             source=SOURCE_ENV_ACCESS,
         )
@@ -89,10 +95,37 @@ def current_token(ctx: Context) -> AccessToken:
     """A valid access token from the first source that has one, refreshing when needed."""
     ready = token_without_refresh(ctx)
     if ready is not None:
+        log.debug("profile %s: the access token from %s is valid; no refresh", ctx.profile_name, ready.source)
         return ready
     if env_source(ctx) == SOURCE_ENV_REFRESH:
+        log.debug("profile %s: refreshing from %s", ctx.profile_name, envvars.ENV_REFRESH_TOKEN)
         return _from_tokens(ctx, refresh_env(ctx), SOURCE_ENV_REFRESH)
-    return _from_tokens(ctx, protocol.refresh_stored(ctx, protocol.DUE), ctx.store.describe())
+    log.debug("profile %s: the access token expires within the margin; refreshing", ctx.profile_name)
+    try:
+        tokens = protocol.refresh_stored(ctx, protocol.DUE)
+    except (TokenRequestFailed, ProxyFailed) as exc:
+        tokens = _still_valid_despite(ctx, exc)
+    return _from_tokens(ctx, tokens, ctx.store.describe())
+
+
+def _still_valid_despite(ctx: Context, exc: TokenRequestFailed | ProxyFailed) -> TokenSet:
+    """A refresh that was only due (the token has minutes left) failed because the OAuth host could not
+    be reached or failed: the stored token still works until it expires, so it is served, with one
+    warning. A verdict of the server (invalid_grant, invalid_client) is not an outage: it is raised."""
+    from pdauth.core.oauth import OAuthError
+
+    if isinstance(exc, OAuthError):
+        raise exc
+    tokens = ctx.stored_tokens()
+    now = ctx.now()
+    if tokens is None or tokens.expires_at <= now:
+        raise exc
+    minutes = max(1, int((tokens.expires_at - now) // 60))
+    ctx.deps.reporter.warn(
+        f"Could not refresh the access token of profile {ctx.profile_name} ({exc.message.rstrip('.')}); "
+        f"using the current one, valid for {minutes} more minute{'s' if minutes != 1 else ''}."
+    )
+    return tokens
 
 
 def refresh(ctx: Context, *, stale_token: str | None = None) -> AccessToken:
@@ -119,13 +152,24 @@ def refresh_env(ctx: Context) -> TokenSet:
     refresh_token = ctx.env[envvars.ENV_REFRESH_TOKEN]
     client = ctx.client_credentials()
     try:
-        return oauth.refresh(
+        tokens = oauth.refresh(
             ctx.session, ctx.settings.oauth_url, client, refresh_token, ctx.now(), redactor=ctx.deps.redactor
         )
     except oauth.OAuthError as exc:
+        if exc.error == "invalid_client":
+            raise oauth.client_rejected(
+                client.client_id, protocol.secret_origin(ctx), ctx.settings.oauth_url, ctx.profile_flag
+            ) from None
         raise protocol.refresh_failure(
             exc, hint=f"Create a new refresh token and update {envvars.ENV_REFRESH_TOKEN}"
         ) from None
+    if tokens.refresh_token and tokens.refresh_token != refresh_token:
+        # Nothing stores this set: unless the CI's secret is updated, the next run uses the old token.
+        ctx.deps.reporter.warn(
+            f"Pipedrive issued a new refresh token: update the {envvars.ENV_REFRESH_TOKEN} secret of this CI "
+            "(`pdauth refresh --export` prints it)."
+        )
+    return tokens
 
 
 def with_fresh_token(
@@ -159,6 +203,37 @@ def with_fresh_token(
             hint=f"Run `pdauth login{ctx.profile_flag}`",
             where=exc.where,
         ) from None
+
+
+def env_api_domain(ctx: Context) -> str | None:
+    """PIPEDRIVE_API_DOMAIN, checked: a malformed one is a usage error naming the variable."""
+    from pdauth.core.settings import check_url
+
+    value = (ctx.env.get(envvars.ENV_API_DOMAIN) or "").strip().rstrip("/")
+    if not value:
+        return None
+    check_url(value, envvars.ENV_API_DOMAIN, "https://yourcompany.pipedrive.com")
+    return value
+
+
+def env_expiry(ctx: Context) -> float | None:
+    """PIPEDRIVE_TOKEN_EXPIRES_AT (epoch seconds or ISO 8601), checked: garbage is a usage error."""
+    text = (ctx.env.get(envvars.ENV_TOKEN_EXPIRES_AT) or "").strip()
+    if not text:
+        return None
+    parsed = _parse_epoch(text)
+    if parsed is None or parsed != parsed or parsed in (float("inf"), float("-inf")):
+        raise ConfigError(
+            f"{envvars.ENV_TOKEN_EXPIRES_AT}={text!r} is not a time",
+            hint="Use epoch seconds or ISO 8601 (as `pdauth refresh --export` prints it), or unset it",
+        )
+    return parsed
+
+
+def _iso(epoch: float) -> str:
+    from pdauth.hotpath.times import iso_utc
+
+    return iso_utc(epoch)
 
 
 def _from_tokens(ctx: Context, tokens: TokenSet, source: str) -> AccessToken:

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from pdauth.core.tokens import TokenSet
 from pdauth.envvars import ENV_PASSPHRASE
-from pdauth.errors import PassphraseRequired, StoreError
+from pdauth.errors import PassphraseRequired, UnreadableEntry
+from pdauth.hotpath.paths import DEFAULT_PROFILE
 
 if TYPE_CHECKING:
     from pdauth.core.settings import Settings
@@ -31,9 +32,10 @@ def load_tokens(store: SecretStore, profile: str) -> TokenSet | None:
     try:
         return TokenSet.from_json(raw)
     except (ValueError, KeyError, TypeError):
-        raise StoreError(
+        flag = "" if profile == DEFAULT_PROFILE else f" -p {profile}"
+        raise UnreadableEntry(
             f"The stored token set of profile {profile!r} is unreadable",
-            hint=f"Run `pdauth logout -p {profile}` and `pdauth login -p {profile}`",
+            hint=f"Run `pdauth logout{flag}` and `pdauth login{flag}`",
         ) from None
 
 
@@ -51,21 +53,33 @@ def open_store(
     if settings.store_kind == "file":
         from pdauth.store.file import FileStore
 
+        path = settings.config_dir / "tokens.enc"
         return FileStore(
-            settings.config_dir / "tokens.enc", passphrase=lambda: passphrase(settings.env, ask_passphrase)
+            path, passphrase=lambda: passphrase(settings.env, ask_passphrase, new=not path.exists())
         )
     from pdauth.store.keyring import KeyringStore
 
     return KeyringStore(settings.env, remembered_backend, backend=keyring_backend)
 
 
-def passphrase(env: Mapping[str, str], ask: Callable[[str], str] | None) -> str:
+def passphrase(env: Mapping[str, str], ask: Callable[[str], str] | None, *, new: bool = False) -> str:
+    """PDAUTH_PASSPHRASE, or asked: once to open an existing file, twice (to compare) to create one, since
+    a mistyped new passphrase would lock its owner out of the file for good."""
     value = env.get(ENV_PASSPHRASE)
     if value:
         return value
     if ask is None:
         raise PassphraseRequired("The encrypted file store needs a passphrase")
-    value = ask("Passphrase for pdauth's encrypted token file")
+    if not new:
+        value = ask("Passphrase to open pdauth's encrypted token file")
+        if not value:
+            raise PassphraseRequired("An empty passphrase is not allowed")
+        return value
+    value = ask("New passphrase for pdauth's encrypted token file (it is created now)")
     if not value:
         raise PassphraseRequired("An empty passphrase is not allowed")
+    if ask("The same passphrase again") != value:
+        raise PassphraseRequired(
+            "The two passphrases differ; nothing was created", hint="Run the command again and type it twice"
+        )
     return value

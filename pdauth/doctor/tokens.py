@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pdauth import envvars
+from pdauth.core import settings as cfg
 from pdauth.core.context import Context
 from pdauth.core.sources import SOURCE_ENV_ACCESS, SOURCE_ENV_REFRESH, env_source
 from pdauth.doctor.check import Check
@@ -17,7 +18,7 @@ def check_profiles(ctx: Context) -> list[Check]:
     rows = []
     for s in status(ctx, only_selected=False):
         name = f"profile {s.profile}"
-        login = f"pdauth login -p {s.profile}"
+        login = "pdauth login" + ("" if s.profile == cfg.DEFAULT_PROFILE else f" -p {s.profile}")
         if s.source in (SOURCE_ENV_ACCESS, SOURCE_ENV_REFRESH):
             rows.append(Check(name, True, f"tokens come from {s.source} (see token source)"))
             continue

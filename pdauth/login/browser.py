@@ -9,12 +9,14 @@ nothing to show a window on; otherwise Python's `webbrowser`. Every fact (env, p
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import shutil
 import socket
 import subprocess
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -34,10 +36,42 @@ def _read_text(path: str) -> str:
         return ""
 
 
+# The login's listener is on this machine: a browser that honours HTTP_PROXY (text browsers, curl-based
+# scripts, a BROWSER helper) must not send its callback to a company proxy, which cannot reach it.
+LOOPBACK_NAMES: Final = ("127.0.0.1", "localhost", "::1")
+
+
+def loopback_unproxied(environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` with the loopback names added to NO_PROXY and no_proxy, when any proxy is set."""
+    env = dict(environ)
+    if not any(env.get(f"{n}_proxy") or env.get(f"{n.upper()}_PROXY") for n in ("http", "https", "all")):
+        return env
+    for name in ("no_proxy", "NO_PROXY"):
+        entries = [e.strip() for e in (env.get(name) or "").split(",") if e.strip()]
+        env[name] = ",".join([*entries, *(n for n in LOOPBACK_NAMES if n not in entries)])
+    return env
+
+
+@contextlib.contextmanager
+def _loopback_unproxied_environ() -> Iterator[None]:
+    """webbrowser starts its child processes with os.environ: extend it while one is started."""
+    saved = {name: os.environ.get(name) for name in ("no_proxy", "NO_PROXY")}
+    os.environ.update({k: v for k, v in loopback_unproxied(os.environ).items() if k in saved})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def _launch(argv: Sequence[str]) -> bool:
     try:
         done = subprocess.run(
             list(argv),
+            env=loopback_unproxied(os.environ),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -52,7 +86,8 @@ def _launch(argv: Sequence[str]) -> bool:
 def _webbrowser_open(url: str) -> bool:
     import webbrowser
 
-    return webbrowser.open(url)
+    with _loopback_unproxied_environ():
+        return webbrowser.open(url)
 
 
 @dataclass(frozen=True)

@@ -22,19 +22,25 @@ from pdauth.core.tokens import TokenSet
 from pdauth.core.vault import client_secret_key, save_tokens
 from pdauth.errors import (
     AuthorizationDenied,
+    CallbackTimeout,
     KeyringUnavailable,
     MissingClientCredentials,
 )
+from pdauth.login import plan
 from pdauth.login.fallback import offer_file_store
+from pdauth.login.preflight import check_redirect_registered
 
 if TYPE_CHECKING:
-    from pdauth.login.loopback import CallbackInbox
+    from pdauth.core.oauth import ClientCredentials
+    from pdauth.login.loopback import CallbackInbox, CallbackResult
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # How long to wait for the browser opener to report whether it could open anything.
 BROWSER_START_WAIT = 2.0
+# After this long without a callback from a browser that reportedly opened, offer the paste prompt too.
+PASTE_OFFER_AFTER = 8.0
 
 
 class LoginUI(Protocol):
@@ -55,7 +61,14 @@ class LoginResult:
     store: str
 
 
-def login(ctx: Context, ui: LoginUI, *, timeout: float = 300.0, open_browser: bool = True) -> LoginResult:
+def login(
+    ctx: Context,
+    ui: LoginUI,
+    *,
+    timeout: float = 300.0,
+    open_browser: bool = True,
+    new_secret: bool = False,
+) -> LoginResult:
     from pdauth.core import oauth
     from pdauth.core.identity import fetch_identity
     from pdauth.login import browser
@@ -64,6 +77,13 @@ def login(ctx: Context, ui: LoginUI, *, timeout: float = 300.0, open_browser: bo
 
     settings = ctx.settings
     client_id = settings.client_id or _ask(ctx, "Pipedrive app client id", secret=False)
+    env_secret = ctx.env.get(envvars.ENV_CLIENT_SECRET)
+    secret = plan.Secret(env_secret, plan.SECRET_FROM_ENV) if env_secret else None
+    reuse = not new_secret and plan.stored_secret_applies(ctx, client_id)
+    if secret is None and (not reuse or not ctx.saved_profile.client_id):
+        # Nothing stored can serve (a first login, another app or host, --new-client-secret): ask now,
+        # before the store is touched, so a keyring problem's question comes after the app's own ones.
+        secret = plan.ask_secret(ctx)
     # Touch the store before the browser opens: a missing keyring or a wrong passphrase fails now,
     # not after the user has clicked "Allow and install".
     try:
@@ -71,22 +91,21 @@ def login(ctx: Context, ui: LoginUI, *, timeout: float = 300.0, open_browser: bo
     except KeyringUnavailable as exc:
         offer_file_store(ctx, exc)
         stored_secret = ctx.store.get(client_secret_key(ctx.profile_name))
-    secret = (
-        ctx.env.get(envvars.ENV_CLIENT_SECRET)
-        or stored_secret
-        or _ask(ctx, "Pipedrive app client secret", secret=True)
-    )
-    client = oauth.ClientCredentials(client_id, secret)
-    ctx.deps.redactor.register(secret)
+    if secret is None:
+        secret = plan.Secret(stored_secret, plan.SECRET_STORED) if stored_secret else plan.ask_secret(ctx)
+    client = oauth.ClientCredentials(client_id, secret.value)
+    ctx.deps.redactor.register(secret.value)
 
     state = oauth.new_state()
     inbox = CallbackInbox(state)
     listener = CallbackListener(settings.redirect_uri, inbox)  # binds now: a busy port fails here
+    plan.announce(ctx, client_id)
     url = oauth.authorize_url(settings.oauth_url, client_id, settings.redirect_uri, state)
     machine = ctx.deps.machine or browser.Machine()
     bind_host = RedirectTarget.parse(settings.redirect_uri).bind_host
     tunnel = browser.ssh_tunnel_command(ctx.env, machine, bind_host, listener.port)
     with listener:  # serving before the browser opens, or a blocking BROWSER command deadlocks
+        check_redirect_registered(ctx, client_id)  # rather than waiting out the timeout on a mismatch
         if tunnel:
             ui.show_ssh_tunnel(tunnel)
         opener = ctx.deps.open_browser or browser.system_opener(ctx.env, machine)
@@ -94,22 +113,17 @@ def login(ctx: Context, ui: LoginUI, *, timeout: float = 300.0, open_browser: bo
         ui.show_url(url, opened)
         # Where the browser may not reach the listener, the address it ends on can be pasted instead.
         paste = start_paste(ctx.deps.paste_input, inbox, ui) if not opened or tunnel else None
-        with ui.waiting() if paste is None else contextlib.nullcontext():
-            result = inbox.wait(timeout)
+        if paste is None and ctx.deps.paste_input is not None:
+            result = _wait_then_offer_paste(ctx, inbox, ui, timeout)
+        else:
+            with ui.waiting() if paste is None else contextlib.nullcontext():
+                result = inbox.wait(timeout)
         if result.error is not None:
             inbox.finish(False, "Pipedrive did not authorize pdauth. You can close this tab.")
             raise AuthorizationDenied(f"Authorization was denied in the browser ({result.error})")
         assert result.code is not None
         try:
-            tokens = oauth.exchange_code(
-                ctx.session,
-                settings.oauth_url,
-                client,
-                result.code,
-                settings.redirect_uri,
-                ctx.now(),
-                redactor=ctx.deps.redactor,
-            )
+            tokens, client = _exchange(ctx, client, secret, result.code)
             identity = fetch_identity(ctx.session, tokens.api_domain, tokens.access_token)
             try:
                 replaced = _persist_login(ctx, client, tokens, identity)
@@ -121,6 +135,63 @@ def login(ctx: Context, ui: LoginUI, *, timeout: float = 300.0, open_browser: bo
             raise exc from None
         inbox.finish(True, f"Logged in to {identity.describe()}. You can close this tab.")
     return LoginResult(ctx.profile_name, identity, replaced, ctx.store.describe())
+
+
+def _wait_then_offer_paste(ctx: Context, inbox: CallbackInbox, ui: LoginUI, timeout: float) -> CallbackResult:
+    """A browser that "opened" may show nothing (DISPLAY set, but no browser that can use it): after a
+    while without a callback, a person at the terminal is offered the paste prompt as well."""
+    from pdauth.login.paste import start_paste
+
+    started = time.monotonic()
+    try:
+        with ui.waiting():
+            return inbox.wait(min(timeout, PASTE_OFFER_AFTER))
+    except CallbackTimeout:
+        if timeout <= PASTE_OFFER_AFTER:
+            raise
+    start_paste(ctx.deps.paste_input, inbox, ui)
+    try:
+        return inbox.wait(timeout - (time.monotonic() - started))
+    except CallbackTimeout:
+        raise CallbackTimeout(f"No answer from the browser within {timeout:g} seconds") from None
+
+
+def _exchange(
+    ctx: Context, client: ClientCredentials, secret: plan.Secret, code: str
+) -> tuple[TokenSet, ClientCredentials]:
+    """The code exchanged for tokens; on invalid_client, one chance to type the secret again (on a
+    terminal, for a secret that did not come from the environment): a rejected client spends no code."""
+    from pdauth.core import oauth
+
+    def exchange(credentials: ClientCredentials) -> TokenSet:
+        s = ctx.settings
+        return oauth.exchange_code(
+            ctx.session, s.oauth_url, credentials, code, s.redirect_uri, ctx.now(), redactor=ctx.deps.redactor
+        )
+
+    try:
+        return exchange(client), client
+    except oauth.OAuthError as exc:
+        if exc.error != "invalid_client":
+            raise
+        confirm = ctx.deps.confirm
+        again = (
+            secret.origin != plan.SECRET_FROM_ENV
+            and ctx.deps.ask_secret is not None
+            and confirm is not None
+            and confirm(f"Pipedrive rejected the {secret.origin} client secret. Enter it again?")
+        )
+        if not again:
+            raise plan.rejected(ctx, client.client_id, secret) from None
+    secret = plan.ask_secret(ctx)
+    client = oauth.ClientCredentials(client.client_id, secret.value)
+    ctx.deps.redactor.register(secret.value)
+    try:
+        return exchange(client), client
+    except oauth.OAuthError as exc:
+        if exc.error != "invalid_client":
+            raise
+        raise plan.rejected(ctx, client.client_id, secret) from None
 
 
 def _open_browser(opener: Callable[[str], bool], url: str, inbox: CallbackInbox) -> bool:

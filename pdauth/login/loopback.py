@@ -246,6 +246,26 @@ class _Server(ThreadingHTTPServer):
         log.debug("loopback: a connection failed", exc_info=True)
 
 
+def held_by_pdauth(host: str, port: int) -> bool:
+    """Whether the listener on host:port is another pdauth login's (it answers with `Server: pdauth`).
+
+    A direct connection, never through a proxy; a stray GET only gets that login's 404, it keeps waiting.
+    """
+    import http.client
+
+    conn = http.client.HTTPConnection(host, port, timeout=1.0)
+    try:
+        conn.request(
+            "GET", "/", headers={"Host": f"{host}:{port}" if ":" not in host else f"[{host}]:{port}"}
+        )
+        server = (conn.getresponse().getheader("Server") or "").split()
+        return bool(server) and server[0].split("/")[0] == "pdauth"
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        conn.close()
+
+
 class CallbackListener:
     """Binds at construction (so a busy port fails before any browser opens); serves in a thread.
 
@@ -259,6 +279,12 @@ class CallbackListener:
         try:
             self._server = _Server(target, inbox)
         except OSError as exc:
+            if exc.errno == errno.EADDRINUSE and held_by_pdauth(target.bind_host, target.port):
+                raise PortInUse(
+                    f"Another `pdauth login` is waiting on port {target.port} for its browser",
+                    hint="Finish that login in its browser tab, or cancel it with Ctrl-C in its terminal, "
+                    "then try again",
+                ) from None
             if exc.errno in (errno.EADDRINUSE, errno.EACCES):
                 raise PortInUse(
                     f"Port {target.port} on {target.bind_host} is in use, so the login callback cannot be received",

@@ -32,6 +32,20 @@ class PasteUI(Protocol):
     def paste_rejected(self, message: str) -> None: ...
 
 
+AUTHORIZE_ADDRESS: Final = (
+    "That is the address to open in the browser, not the one to paste back: open it, approve, then paste "
+    "the address the browser shows at the end (it contains code=)"
+)
+
+
+def is_authorize_address(text: str, query: str) -> bool:
+    """The login's own authorize URL (pasted back by mistake): it asks for a code rather than carrying one."""
+    from urllib.parse import parse_qs
+
+    fields = parse_qs(query)
+    return "/oauth/authorize" in text or ("response_type" in fields and "code" not in fields)
+
+
 def pasted_query(text: str) -> str | None:
     """The query string of a pasted address (or of a bare `code=…&state=…`), or None for anything else."""
     text = text.strip().strip("<>\"'").strip()
@@ -83,6 +97,9 @@ class PasteReader:
         query = pasted_query(line)
         if query is None:
             self._rejected(NOT_AN_ADDRESS)
+            return False
+        if is_authorize_address(line, query):
+            self._rejected(AUTHORIZE_ADDRESS)
             return False
         status, text = self._inbox.offer(query)
         if status in (200, 302):  # 302: a code was accepted; 200: an error (denied) ends the login

@@ -123,10 +123,13 @@ def test_method_defaults_and_where_fields_go() -> None:
     assert delete.query == (("x", "1"),) and delete.idempotent
 
 
-def test_input_is_sent_as_given_and_fields_then_go_to_the_query() -> None:
+def test_input_is_sent_as_given_and_fields_beside_it_are_a_usage_error() -> None:
     raw = b'{ "title" : "\xc3\xa9t\xc3\xa9" }'
-    spec = build_spec(None, "/v1/deals", input_name="-", fields=["dry=1"], read=lambda name: raw)
+    spec = build_spec(None, "/v1/deals", input_name="-", query=["dry=1"], read=lambda name: raw)
     assert (spec.method, spec.body, spec.query) == ("POST", raw, (("dry", "1"),))
+    with pytest.raises(RequestSpecError, match="--input and -f/-F both give the request body") as err:
+        build_spec(None, "/v1/deals", input_name="-", fields=["dry=1"], read=lambda name: raw)
+    assert err.value.exit_code == 2
 
 
 @pytest.mark.parametrize(

@@ -125,6 +125,7 @@ SAME = [
 
 
 @pytest.mark.emulator(deals=5)
+@pytest.mark.timeout(180)  # two processes per case: a loaded 2-core machine running -n 2 needs longer
 def test_the_fast_path_prints_what_the_full_cli_prints(pd: CLI) -> None:
     for args in SAME:
         fast_code, fast_out, fast_err = run(pd, FAST, *args)

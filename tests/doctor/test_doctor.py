@@ -30,6 +30,8 @@ ALL_CHECKS = {
     "keyring backend",
     "browser",
     "redirect URI",
+    "proxy",
+    "CA bundle",
     "OAuth host",
     "clock",
     "api_domain",
@@ -94,7 +96,7 @@ def test_everything_passes_after_a_login(
 def test_before_any_login_nothing_blocks(env: dict[str, str], keyring: MemoryKeyring) -> None:
     checks = run(env, keyring)
     assert failed(checks) == {"profile default"} and not blocked(checks)
-    assert checks["profile default"].fix == "Run `pdauth login -p default`"
+    assert checks["profile default"].fix == "Run `pdauth login`"
     assert "does not exist yet" in checks["config permissions"].detail
 
 
@@ -212,7 +214,7 @@ def test_wsl_browser(env: dict[str, str], keyring: MemoryKeyring) -> None:
 def test_refresh_token_idle_deadline_passed(logged_in: dict[str, str], keyring: MemoryKeyring) -> None:
     checks = run(logged_in, keyring, now=lambda: time.time() + 61 * 86400)
     profile = checks["profile default"]
-    assert not profile.ok and "passed" in profile.detail and profile.fix == "Run `pdauth login -p default`"
+    assert not profile.ok and "passed" in profile.detail and profile.fix == "Run `pdauth login`"
     assert not blocked(checks)
     expired = run(logged_in, keyring, now=lambda: time.time() + 2 * 3600)["profile default"]
     assert expired.ok and "expired" in expired.detail and "refreshed on next use" in expired.detail

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.support.realtools import REPO, STARTING_ENV
 
 PROMPT = "$ "
 SKIP = re.compile(r"<!--\s*not run:")
@@ -140,20 +141,26 @@ class Session:
 
 
 def new_session(tmp_path: Path) -> Session:
+    """A reader's shell: their own HOME, the real keyring where this run has a private Secret Service (a
+    file keyring otherwise), and a `make` that never reinstalls the venv `make test` is running from."""
     home = tmp_path / "home"
     home.mkdir(parents=True)
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("PDAUTH_", "PIPEDRIVE_", "PYTHON_KEYRING"))
-    }
-    env.update(
-        HOME=str(home),
-        XDG_CONFIG_HOME=str(home / ".config"),
-        PYTHON_KEYRING_BACKEND="tests.support.keyrings.JsonFileKeyring",
-        PDAUTH_TEST_KEYRING_FILE=str(tmp_path / "keyring.json"),
-        PYTHONPATH=str(REPO),
-        NO_COLOR="1",
-    )
-    env.pop("BROWSER", None)
+    drop = ("PDAUTH_", "PIPEDRIVE_", "PYTHON_KEYRING", "XDG_CONFIG", "PYTEST_")
+    env = {k: v for k, v in STARTING_ENV.items() if not k.startswith(drop) and k != "BROWSER"}
+    env.update(HOME=str(home), NO_COLOR="1")
+    if STARTING_ENV.get("PDAUTH_SECRET_SERVICE") == "1":
+        env["PDAUTH_SECRET_SERVICE"] = "1"
+    else:
+        env.update(
+            PYTHON_KEYRING_BACKEND="tests.support.keyrings.JsonFileKeyring",
+            PDAUTH_TEST_KEYRING_FILE=str(tmp_path / "keyring.json"),
+            PYTHONPATH=str(REPO),
+        )
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    (shim / "make").write_text(f'#!/bin/sh\nexec {shutil.which("make")} -o .venv/.installed "$@"\n')
+    (shim / "make").chmod(0o755)
+    env["PATH"] = f"{shim}{os.pathsep}{env.get('PATH', '')}"
     return Session(env, tmp_path)
 
 
@@ -181,6 +188,9 @@ def test_the_readme_and_call_docs_run_as_written(tmp_path: Path) -> None:
         run_all(readme, examples(README))
     finally:
         readme.close()
+    # The emulator got a profile of its own: nothing of it is remembered for the real `default` one.
+    config = tmp_path / "readme" / "home" / ".config" / "pdauth" / "config.json"
+    assert config.exists() and '"default"' not in config.read_text()
     # docs/call.md starts where the README's "Try it offline" leaves a reader: a fresh emulator, logged in.
     call_docs = new_session(tmp_path / "call")
     try:

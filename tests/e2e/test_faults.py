@@ -149,6 +149,8 @@ class Case:
 
     @property
     def exit_code(self) -> int:
+        if self.fault_name == "token-invalid_client":
+            return ExitCode.AUTH  # the app's secret is rejected: a new one must be entered, wherever it was
         if self.fault.auth_exit and (self.command[0] != "login" or self.fault_name == "api-401"):
             return ExitCode.AUTH  # invalid_grant on a refresh, or a 401 even after one
         return ExitCode.ERROR
@@ -262,11 +264,12 @@ def test_fault_gives_one_clear_line_the_documented_exit_code_and_an_untouched_st
     errors = [line for line in lines if line.startswith("error:")]
     assert len(errors) == 1 and lines[-1] == errors[0], r.stderr
     assert re.search(case.fault.message, errors[0]), errors[0]
-    if r.returncode == ExitCode.AUTH:
-        assert "pdauth login" in errors[0]  # the only way out, named
+    if r.returncode == ExitCode.AUTH:  # the only way out, named: a new login, or the variable to fix
+        assert "pdauth login" in errors[0] or "PIPEDRIVE_CLIENT_SECRET" in errors[0], errors[0]
     assert "Traceback" not in r.stderr
-    if case.command[0] == "login":  # the URL lines come first, and nothing else
-        assert lines[:-1] == ["Opened your browser at:", lines[1]] and "/oauth/authorize?" in lines[1], lines
+    if case.command[0] == "login":  # what it uses, then the URL lines, and nothing else
+        assert lines[0].startswith("Logging in profile default at "), lines
+        assert lines[1:-1] == ["Opened your browser at:", lines[2]] and "/oauth/authorize?" in lines[2], lines
     else:
         assert len(lines) == 1, lines
 

@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +24,23 @@ pytestmark = [pytest.mark.real_browser, pytest.mark.timeout(180)]
 
 
 @pytest.fixture
-def browser_env(cli: CLI, tmp_path: Path) -> dict[str, str]:
+def browser_env(cli: CLI, tmp_path: Path) -> Iterator[dict[str, str]]:
+    import shutil
+    import tempfile
+
     binary = require_chromium()
-    return {
+    # Chromium's throw-away profile goes here, and goes away with it. Not under tmp_path: with pytest-xdist
+    # that is long enough for Chromium's singleton socket path to pass the 107-byte AF_UNIX limit (abort).
+    profiles = tempfile.mkdtemp(prefix="pdc-", dir="/tmp")
+    yield {
         **cli.env,
         "BROWSER": str(CHROMIUM_WRAPPER),
         "PDAUTH_CHROMIUM": binary,
         "PDAUTH_BROWSER_DOM": str(tmp_path / "final-page.html"),
         "PDAUTH_BROWSER_LOG": str(tmp_path / "chromium.log"),
-        "TMPDIR": str(tmp_path),  # Chromium's throw-away profile goes here, and goes away with it
+        "TMPDIR": profiles,
     }
+    shutil.rmtree(profiles, ignore_errors=True)
 
 
 def login(env: dict[str, str]) -> subprocess.CompletedProcess[str]:

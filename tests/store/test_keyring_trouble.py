@@ -17,7 +17,7 @@ from pdauth.hotpath.secret_tool import SECRET_SERVICE_BACKEND
 from pdauth.login import flow as flows
 from pdauth.store.guard import keyring_timeout
 from pdauth.store.keyring import KeyringStore
-from tests.conftest import CLI
+from tests.conftest import CLI, CLIENT_SECRET
 from tests.support.fakes import QuietLoginUI
 from tests.support.keyrings import FailingKeyring, MemoryKeyring
 from tests.support.remote import Terminal, context, emulator_env
@@ -225,7 +225,7 @@ def test_a_keyring_that_locks_after_the_browser_is_offered_the_file_store_too(
 
 
 def test_cli_offers_the_file_store_at_a_terminal(cli: CLI, tmp_path: Path) -> None:
-    """The real prompts: yes to the offer, a passphrase after the browser; then the file store is used."""
+    """The real prompts: yes to the offer, a new passphrase twice; then the file store is used."""
     no_keyring_env = {
         "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
         "PDAUTH_CONFIG_DIR": str(tmp_path),
@@ -235,7 +235,11 @@ def test_cli_offers_the_file_store_at_a_terminal(cli: CLI, tmp_path: Path) -> No
         assert term.read_until(rb"Keyring unavailable: no usable OS keyring.*\[Y/n\]"), term.text
         term.type("y")
         # getpass writes its " " after switching echo off and flushing pending input: type after that.
-        assert term.read_until(rb"Passphrase for pdauth's encrypted token file: "), term.text
+        assert term.read_until(
+            rb"New passphrase for pdauth's encrypted token file \(it is created now\): "
+        ), term.text
+        term.type("correct horse")
+        assert term.read_until(rb"The same passphrase again: "), term.text
         term.type("correct horse")
         assert term.read_until(rb"Logged in to"), term.text
         assert term.proc.wait(10) == 0
@@ -288,3 +292,47 @@ def test_no_item_for_secret_tool_defers_to_keyrings_answer(tmp_path: Path, monke
     asked: list[str] = []
     monkeypatch.setattr(store, "_call", lambda fn: asked.append("keyring") or "from keyring")
     assert store.get("default") == "from keyring" and asked == ["keyring"]
+
+
+def test_first_login_without_a_keyring_asks_in_a_sensible_order(cli: CLI, tmp_path: Path) -> None:
+    """The app's secret first, then the keyring question, then a new file's passphrase twice; a mismatch
+    creates nothing; later the prompt says it opens the existing file."""
+    no_keyring_env = {
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        "PDAUTH_CONFIG_DIR": str(tmp_path),
+    }
+    env = {k: v for k, v in (cli.env | no_keyring_env).items() if k != "PIPEDRIVE_CLIENT_SECRET"}
+    term = Terminal(env, "login")
+    try:
+        assert term.read_until(rb"client secret: "), term.text
+        assert b"Keyring unavailable" not in term.seen  # not yet: the secret comes first
+        term.type(CLIENT_SECRET)
+        assert term.read_until(rb"Keyring unavailable.*\[Y/n\]"), term.text
+        term.type("y")
+        assert term.read_until(rb"\(it is created now\): "), term.text
+        term.type("one passphrase")
+        assert term.read_until(rb"The same passphrase again: "), term.text
+        term.type("another passphrase")
+        assert term.read_until(rb"The two passphrases differ; nothing was created"), term.text
+        assert term.proc.wait(10) == 2
+    finally:
+        term.close()
+    assert not (tmp_path / "tokens.enc").exists()
+    term = Terminal(cli.env | no_keyring_env | {"PDAUTH_STORE": "file"}, "login")
+    try:
+        assert term.read_until(rb"\(it is created now\): "), term.text
+        term.type("right one")
+        assert term.read_until(rb"again: "), term.text
+        term.type("right one")
+        assert term.read_until(rb"Logged in to"), term.text
+        assert term.proc.wait(10) == 0
+    finally:
+        term.close()
+    term = Terminal(cli.env | no_keyring_env | {"PDAUTH_STORE": "file"}, "whoami")
+    try:
+        assert term.read_until(rb"Passphrase to open pdauth's encrypted token file: "), term.text
+        term.type("right one")
+        assert term.proc.wait(20) == 0
+        assert term.proc.stdout is not None and b"Demo User" in term.proc.stdout.read()
+    finally:
+        term.close()

@@ -11,11 +11,11 @@ from typing import Annotated
 import typer
 
 from pdauth.cli import ui
-from pdauth.cli.app import JsonOpt, ProfileOpt, app, make_context, reporter
+from pdauth.cli.app import JsonOpt, ProfileOpt, app, complete_profile, make_context, reporter
 from pdauth.core import account
-from pdauth.core.sources import SOURCE_ENV_REFRESH, AccessToken, current_token
+from pdauth.core.sources import AccessToken, current_token
 from pdauth.core.sources import refresh as refresh_token
-from pdauth.envvars import ENV_ACCESS_TOKEN, ENV_API_DOMAIN, ENV_REFRESH_TOKEN, ENV_TOKEN_EXPIRES_AT
+from pdauth.envvars import ENV_ACCESS_TOKEN, ENV_API_DOMAIN, ENV_TOKEN_EXPIRES_AT
 from pdauth.errors import ExitCode, LoginCancelled, PdauthError
 from pdauth.hotpath.times import iso_utc
 from pdauth.login import flow
@@ -47,12 +47,41 @@ def login(
             show_default=False,
         ),
     ] = None,
+    oauth_url: Annotated[
+        str | None,
+        typer.Option(
+            "--oauth-url",
+            help="OAuth server (env PDAUTH_OAUTH_URL; default https://oauth.pipedrive.com, or the last login's).",
+            show_default=False,
+        ),
+    ] = None,
+    client_id: Annotated[
+        str | None,
+        typer.Option(
+            "--client-id",
+            help="The app's client id from Developer Hub (env PIPEDRIVE_CLIENT_ID; default: the last login's).",
+            show_default=False,
+        ),
+    ] = None,
+    new_client_secret: Annotated[
+        bool,
+        typer.Option(
+            "--new-client-secret",
+            help="Ask for the client secret again instead of using the stored one.",
+        ),
+    ] = False,
 ) -> None:
     """Log in through the browser and store the tokens (OS keyring by default)."""
-    ctx = make_context(cli, profile, redirect_uri=redirect_uri, store=store)
+    ctx = make_context(
+        cli, profile, redirect_uri=redirect_uri, store=store, oauth_url=oauth_url, client_id=client_id
+    )
     try:
         result = flow.login(
-            ctx, ui.TerminalLoginUI(reporter(cli)), timeout=timeout, open_browser=not no_browser
+            ctx,
+            ui.TerminalLoginUI(reporter(cli)),
+            timeout=timeout,
+            open_browser=not no_browser,
+            new_secret=new_client_secret,
         )
     except KeyboardInterrupt:
         raise LoginCancelled("Login cancelled") from None
@@ -92,11 +121,7 @@ def refresh(
     ctx = make_context(cli, profile)
     access = refresh_token(ctx)
     variables = _exported_variables(access)
-    rotated = access.tokens is not None and access.tokens.refresh_token != ctx.env.get(ENV_REFRESH_TOKEN)
-    if access.source == SOURCE_ENV_REFRESH and rotated:
-        reporter(cli).warn(
-            f"Pipedrive issued a new refresh token: update the {ENV_REFRESH_TOKEN} secret of this CI."
-        )
+    # A rotated env refresh token is warned about by the core (pdauth.core.sources.refresh_env).
     if github_env:
         _write_github_env(variables)
         print(f"::add-mask::{access.token}")
@@ -235,7 +260,16 @@ def logout(
     ] = False,
 ) -> None:
     """Forget the profile's tokens, client secret and data (idempotent)."""
-    result = account.logout(make_context(cli, profile), revoke=revoke)
+    ctx = make_context(cli, profile)
+    if revoke and ctx.deps.confirm is not None:  # a person at a terminal: this one cannot be undone
+        question = (
+            f"Revoking uninstalls the app from Pipedrive for the user of profile {ctx.profile_name} "
+            "(every token of it stops working). Revoke and log out?"
+        )
+        if not ui.ask_yes_no(question):
+            reporter(cli).say("Nothing was revoked or forgotten.")
+            raise typer.Exit(1)
+    result = account.logout(ctx, revoke=revoke)
     if not result.was_logged_in:
         reporter(cli).say(f"Profile {result.profile} was not logged in; nothing to do.")
         return
@@ -247,7 +281,10 @@ def logout(
 
 @app.command()
 def switch(
-    cli: typer.Context, name: Annotated[str, typer.Argument(help="Profile to make the default.")]
+    cli: typer.Context,
+    name: Annotated[
+        str, typer.Argument(help="Profile to make the default.", autocompletion=complete_profile)
+    ],
 ) -> None:
     """Make NAME the default profile."""
     account.switch(make_context(cli, name), name)

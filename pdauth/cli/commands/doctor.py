@@ -25,12 +25,16 @@ def doctor(cli: typer.Context, profile: ProfileOpt = None, as_json: JsonOpt = Fa
     else:
         _print_table(checks)
         failed = sum(not c.ok for c in checks)
+        from pdauth.core.sources import env_source
+
+        source = env_source(ctx)
+        what = f"the tokens from {source.removeprefix('env ')}" if source else "a login"
         if blocked:
             reporter(cli).rich(
-                f"[red]✗[/] {len(blocked)} problem(s) block a login; {failed} check(s) failed in all."
+                f"[red]✗[/] {len(blocked)} problem(s) block {what}; {failed} check(s) failed in all."
             )
         elif failed:
-            reporter(cli).rich(f"[green]✓[/] Nothing blocks a login; {failed} check(s) have warnings.")
+            reporter(cli).rich(f"[green]✓[/] Nothing blocks {what}; {failed} check(s) have warnings.")
         else:
             reporter(cli).rich("[green]✓[/] Everything looks fine.")
     if blocked:
