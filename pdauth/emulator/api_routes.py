@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pdauth.emulator import routes, v1_deals
+import pdauth.emulator.routes as routes
+import pdauth.emulator.v1_deals as v1_deals
 from pdauth.emulator.budget import COSTS
 from pdauth.emulator.engine import Reply
 from pdauth.emulator.errors import ApiError, auth_body, envelope

@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from pdauth.emulator import api_routes, control_routes, oauth_routes
+import pdauth.emulator.api_routes as api_routes
+import pdauth.emulator.control_routes as control_routes
+import pdauth.emulator.oauth_routes as oauth_routes
 from pdauth.emulator.budget import DailyBudget
 from pdauth.emulator.clock import Clock
 from pdauth.emulator.config import EmulatorConfig

@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pdauth.emulator import filters, query, rules
+import pdauth.emulator.filters as filters
+import pdauth.emulator.query as query
+import pdauth.emulator.rules as rules
 from pdauth.emulator.errors import invalid, not_found
 from pdauth.emulator.render import dumps, item_body, page_body, v2_bytes, v2_object
 from pdauth.emulator.resources import Resource

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Final
 
-from pdauth.emulator import query
+import pdauth.emulator.query as query
 from pdauth.emulator.custom_fields import TYPES, CustomField
 from pdauth.emulator.engine import Reply, json_object
 from pdauth.emulator.errors import not_found

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from pdauth.emulator import query
+import pdauth.emulator.query as query
 from pdauth.emulator.errors import ApiError
 from pdauth.emulator.resources import Resource
 from pdauth.emulator.schema import fail

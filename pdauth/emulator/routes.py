@@ -8,7 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Literal
 
-from pdauth.emulator import engine, fields_api, search, v1_deals, v1_leads, v1_misc, v1_notes, webhooks_api
+import pdauth.emulator.engine as engine
+import pdauth.emulator.fields_api as fields_api
+import pdauth.emulator.search as search
+import pdauth.emulator.v1_deals as v1_deals
+import pdauth.emulator.v1_leads as v1_leads
+import pdauth.emulator.v1_misc as v1_misc
+import pdauth.emulator.v1_notes as v1_notes
+import pdauth.emulator.webhooks_api as webhooks_api
 from pdauth.emulator.engine import Reply
 from pdauth.emulator.resources import RESOURCES, Resource
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Final
 
-from pdauth.emulator import query
+import pdauth.emulator.query as query
 from pdauth.emulator.engine import Reply
 from pdauth.emulator.errors import invalid
 from pdauth.emulator.render import dumps

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
-from pdauth.emulator import query, rules
+import pdauth.emulator.query as query
+import pdauth.emulator.rules as rules
 from pdauth.emulator.engine import Event, Reply, json_object
 from pdauth.emulator.errors import ApiError, invalid, not_found
 from pdauth.emulator.render import dumps, v2_object

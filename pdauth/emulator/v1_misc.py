@@ -7,7 +7,7 @@ import re
 import uuid
 from typing import TYPE_CHECKING, Any, Final
 
-from pdauth.emulator import query
+import pdauth.emulator.query as query
 from pdauth.emulator.engine import Reply, json_object
 from pdauth.emulator.errors import invalid, not_found
 from pdauth.emulator.render import dumps

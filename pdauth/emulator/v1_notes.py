@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Final
 
-from pdauth.emulator import query
+import pdauth.emulator.query as query
 from pdauth.emulator.engine import Event, Reply, json_object
 from pdauth.emulator.errors import invalid, not_found
 from pdauth.emulator.render import dumps
