@@ -8,6 +8,7 @@ from typing import Any
 import pdauth.emulator.api_routes as api_routes
 import pdauth.emulator.control_routes as control_routes
 import pdauth.emulator.oauth_routes as oauth_routes
+import pdauth.emulator.seed as seed
 from pdauth.emulator.budget import DailyBudget
 from pdauth.emulator.clock import Clock
 from pdauth.emulator.config import EmulatorConfig
@@ -44,6 +45,7 @@ class App:
         self.lock = threading.Lock()
         self.auth = AuthState(config, self.clock, self.lock)
         self.world = World(config, self.clock)
+        seed.populate(self.world, config)
         self.stats = Stats()
         self.faults = FaultTable()
         self.limiter = BurstLimiter(config.burst)

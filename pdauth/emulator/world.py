@@ -17,11 +17,12 @@ if TYPE_CHECKING:
 
 
 class World:
-    """Everything the REST API reads and writes; guarded by App.lock (one lock, a consistent world)."""
+    """Everything the REST API reads and writes; guarded by App.lock (one lock, a consistent world).
+
+    It starts empty: seed.populate fills it (the seed builds on the world, not the world on the seed).
+    """
 
     def __init__(self, config: EmulatorConfig, clock: Clock) -> None:
-        from pdauth.emulator import seed  # the seed imports the tables' shapes; keep it out of module import
-
         self.config = config
         self.clock = clock
         self.tables: dict[str, Table] = {r.name: Table(r.name) for r in RESOURCES}
@@ -31,7 +32,6 @@ class World:
         self.cache = RenderCache()
         self.lead_ids: dict[str, int] = {}  # a lead's UUID -> its row id
         self._memo: dict[str, tuple[object, Any]] = {}
-        seed.populate(self, config)
 
     def memo(self, name: str, tables: tuple[str, ...], compute: Callable[[], T]) -> T:
         """An index derived from `tables`, recomputed only after one of them changed."""

@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from pdauth.emulator import Emulator, EmulatorConfig
+from pdauth.emulator import Emulator, EmulatorConfig, seed
 from pdauth.emulator.clock import Clock
 from pdauth.emulator.world import World
 
@@ -102,7 +102,8 @@ def test_25000_deals_start_and_page_quickly():
     # Generous bounds on a shared machine: what they catch is a start-up or a page that grows with the
     # data (an O(n) step per page makes this minutes). `make bench` measures the real figures.
     started = time.perf_counter()
-    World(EmulatorConfig(deals=25_000, log_stream=None), Clock())
+    config = EmulatorConfig(deals=25_000, log_stream=None)
+    seed.populate(World(config, Clock()), config)
     assert time.perf_counter() - started < 10
     with Emulator(
         EmulatorConfig(deals=25_000, auto_approve=True, burst_limit=10**6, log_stream=io.StringIO())
