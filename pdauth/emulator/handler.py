@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 from pdauth.emulator.web import Request, Response, json_response, text_response
 
 if TYPE_CHECKING:
-    from pdauth.emulator.server import EmulatorHTTPServer
+    from pdauth.emulator.app import App
+    from pdauth.emulator.redact import RequestLog
 
 MAX_BODY: Final = 1 << 20
 
@@ -31,7 +32,13 @@ class Handler(BaseHTTPRequestHandler):
     default_request_version = "HTTP/1.0"
     server_version = "pdauth-emulator"
     sys_version = ""
-    server: EmulatorHTTPServer
+
+    def __init__(self, *args: Any, app: App, request_log: RequestLog) -> None:
+        # The server hands these in with functools.partial (as http.server does `directory`), so the
+        # handler needs nothing of the server class. Set before super().__init__, which serves.
+        self.app = app
+        self.request_log = request_log
+        super().__init__(*args)
 
     def version_string(self) -> str:
         return self.server_version
@@ -39,7 +46,7 @@ class Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         # A client that connects and says nothing holds only its own thread, and only this long.
         super().setup()
-        self.connection.settimeout(self.server.app.config.connection_timeout)
+        self.connection.settimeout(self.app.config.connection_timeout)
 
     def do_GET(self) -> None:
         self._serve()
@@ -51,7 +58,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _serve(self, head: bool = False) -> None:
         started = time.perf_counter()
-        app = self.server.app
+        app = self.app
         try:
             body = self._read_body()
         except _BodyError as exc:
@@ -64,7 +71,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             response = app.handle(request)
         except Exception:
-            self.server.request_log.write("internal error:\n" + traceback.format_exc())
+            self.request_log.write("internal error:\n" + traceback.format_exc())
             response = json_response(500, {"success": False, "error": "emulator internal error"})
         if response is None:
             self.close_connection = True
@@ -129,7 +136,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _log(self, status: str, size: int, started: float) -> None:
         elapsed = (time.perf_counter() - started) * 1000
-        self.server.request_log.write(
+        self.request_log.write(
             f'{self.client_address[0]} "{self.requestline}" {status} {size} {elapsed:.1f}ms'
         )
 
@@ -140,7 +147,7 @@ class Handler(BaseHTTPRequestHandler):
         message = format % args
         if message.startswith("Request timed out"):
             return  # an idle keep-alive connection reaching its timeout is routine
-        self.server.request_log.write(f"{self.client_address[0]} {message}")
+        self.request_log.write(f"{self.client_address[0]} {message}")
 
 
 def _split_target(target: str) -> tuple[str, str]:

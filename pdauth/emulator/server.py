@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import selectors
 import socket
 import socketserver
@@ -37,7 +38,7 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         try:
-            super().__init__(address, Handler)
+            super().__init__(address, functools.partial(Handler, app=app, request_log=request_log))
         except OSError:
             self._wake_recv.close()
             self._wake_send.close()
