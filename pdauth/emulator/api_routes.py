@@ -18,13 +18,13 @@ from pdauth.emulator.state import Caller
 from pdauth.emulator.web import Request, Response, json_response
 
 if TYPE_CHECKING:
-    from pdauth.emulator.app import App
+    from pdauth.emulator.hub import Hub
 
 Payload = dict[str, Any]
 JSON = "application/json; charset=utf-8"
 
 
-def handle(app: App, request: Request) -> Response:
+def handle(app: Hub, request: Request) -> Response:
     caller_or_error = _authenticate(app, request)
     if isinstance(caller_or_error, Response):
         return caller_or_error
@@ -64,13 +64,13 @@ def handle(app: App, request: Request) -> Response:
     return _raw(app, reply, rate)
 
 
-def _over_limit(app: App, rate: RateInfo) -> Response:
+def _over_limit(app: Hub, rate: RateInfo) -> Response:
     app.stats.incr("rate_limited")
     extra = [("Retry-After", str(max(1, rate.reset)))] if app.config.retry_after_header else []
     return _reply(app, 429, envelope("Request over limit"), rate, extra)
 
 
-def _authenticate(app: App, request: Request) -> Caller | Response:
+def _authenticate(app: Hub, request: Request) -> Caller | Response:
     header = request.header("Authorization")
     if header is None:
         return _reply(app, 401, auth_body(401, "unauthorized access"), app.limiter.peek())
@@ -84,12 +84,12 @@ def _authenticate(app: App, request: Request) -> Caller | Response:
 
 
 def _reply(
-    app: App, status: int, payload: Payload, rate: RateInfo, extra: list[tuple[str, str]] | None = None
+    app: Hub, status: int, payload: Payload, rate: RateInfo, extra: list[tuple[str, str]] | None = None
 ) -> Response:
     app.stats.incr_key("api_responses", str(status))
     return json_response(status, payload, [*rate.headers(), *(extra or [])])
 
 
-def _raw(app: App, reply: Reply, rate: RateInfo) -> Response:
+def _raw(app: Hub, reply: Reply, rate: RateInfo) -> Response:
     app.stats.incr_key("api_responses", str(reply.status))
     return Response(reply.status, reply.body, JSON, rate.headers())

@@ -51,9 +51,16 @@ class App:
         self.limiter = BurstLimiter(config.burst)
         self.search_limiter = BurstLimiter(config.search_burst_limit)
         self.budget = DailyBudget(config.daily_budget, self.clock)
-        self.webhooks = WebhookHub(self)
+        self.stopping = threading.Event()  # cuts injected delays and webhook deliveries short on stop
+        self.webhooks = WebhookHub(
+            config=config,
+            clock=self.clock,
+            lock=self.lock,
+            world=self.world,
+            stats=self.stats,
+            stopping=self.stopping,
+        )
         self.base_url = ""  # set by the server once the port is bound; it is also the api_domain
-        self.stopping = threading.Event()  # cuts injected delays short on stop
 
     def handle(self, request: Request) -> Response | None:
         """The response to send, or None to drop the connection without answering."""

@@ -10,10 +10,10 @@ from pdauth.emulator.faults import Fault
 from pdauth.emulator.web import BadInput, Request, Response, json_response
 
 if TYPE_CHECKING:
-    from pdauth.emulator.app import App
+    from pdauth.emulator.hub import Hub
 
 
-def handle(app: App, request: Request) -> Response:
+def handle(app: Hub, request: Request) -> Response:
     name = request.path.removeprefix("/__emulator/")
     routes = {
         "stats": {"GET": _stats},
@@ -36,20 +36,20 @@ def handle(app: App, request: Request) -> Response:
         return json_response(400, {"error": str(exc)})
 
 
-def _stats(app: App, request: Request) -> Response:
+def _stats(app: Hub, request: Request) -> Response:
     return json_response(200, app.stats_snapshot())
 
 
-def _reset(app: App, request: Request) -> Response:
+def _reset(app: Hub, request: Request) -> Response:
     app.stats.reset()
     return json_response(200, app.stats_snapshot())
 
 
-def _clock(app: App, request: Request) -> Response:
+def _clock(app: Hub, request: Request) -> Response:
     return json_response(200, {"offset": app.clock.offset, "now": app.clock.now()})
 
 
-def _advance(app: App, request: Request) -> Response:
+def _advance(app: Hub, request: Request) -> Response:
     payload = _object(request)
     seconds = payload.get("advance")
     if isinstance(seconds, bool) or not isinstance(seconds, int | float):
@@ -58,29 +58,29 @@ def _advance(app: App, request: Request) -> Response:
     return _clock(app, request)
 
 
-def _faults(app: App, request: Request) -> Response:
+def _faults(app: Hub, request: Request) -> Response:
     return json_response(200, {"faults": app.faults.active()})
 
 
-def _add_fault(app: App, request: Request) -> Response:
+def _add_fault(app: Hub, request: Request) -> Response:
     fault = Fault.from_json(_object(request))
     app.faults.add(fault)
     return json_response(201, {"fault": fault.as_dict(), "faults": app.faults.active()})
 
 
-def _clear_faults(app: App, request: Request) -> Response:
+def _clear_faults(app: Hub, request: Request) -> Response:
     return json_response(200, {"cleared": app.faults.clear()})
 
 
-def _webhooks(app: App, request: Request) -> Response:
+def _webhooks(app: Hub, request: Request) -> Response:
     return json_response(200, {"pending": app.webhooks.pending(), "attempts": list(app.webhooks.log)})
 
 
-def _identity(app: App, request: Request) -> Response:
+def _identity(app: Hub, request: Request) -> Response:
     return json_response(200, dataclasses.asdict(app.auth.identity))
 
 
-def _set_identity(app: App, request: Request) -> Response:
+def _set_identity(app: Hub, request: Request) -> Response:
     payload = _object(request)
     fields = {f.name: f.type for f in dataclasses.fields(Identity)}
     for key, value in payload.items():

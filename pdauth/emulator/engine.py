@@ -19,7 +19,7 @@ from pdauth.emulator.store import Row
 from pdauth.emulator.web import JSON_TYPE, BadInput, Request
 
 if TYPE_CHECKING:
-    from pdauth.emulator.app import App
+    from pdauth.emulator.hub import Company
     from pdauth.emulator.world import World
 
 
@@ -42,7 +42,7 @@ class Reply:
     events: list[Event] = field(default_factory=list)
 
 
-def list_rows(app: App, resource: Resource, request: Request) -> Reply:
+def list_rows(app: Company, resource: Resource, request: Request) -> Reply:
     q = query.params(request)
     limit = query.limit(q)
     sort = query.choice(q, "sort_by", resource.sorts, "id")
@@ -72,7 +72,7 @@ def list_rows(app: App, resource: Resource, request: Request) -> Reply:
     return Reply(200, page_body(items, {"next_cursor": next_cursor}))
 
 
-def get_row(app: App, resource: Resource, raw_id: str) -> Reply:
+def get_row(app: Company, resource: Resource, raw_id: str) -> Reply:
     row_id = _path_id(raw_id)
     with app.lock:
         row = app.world.live(resource.name, row_id)
@@ -81,7 +81,7 @@ def get_row(app: App, resource: Resource, raw_id: str) -> Reply:
         return Reply(200, item_body(v2_bytes(app.world, resource, row)))
 
 
-def add_row(app: App, resource: Resource, request: Request, user_id: int) -> Reply:
+def add_row(app: Company, resource: Resource, request: Request, user_id: int) -> Reply:
     body = json_object(request)
     with app.lock:
         world = app.world
@@ -108,7 +108,7 @@ def add_row(app: App, resource: Resource, request: Request, user_id: int) -> Rep
     return Reply(201, item_body(dumps(data)), [event] if resource.webhooks else [])
 
 
-def update_row(app: App, resource: Resource, request: Request, raw_id: str, user_id: int) -> Reply:
+def update_row(app: Company, resource: Resource, request: Request, raw_id: str, user_id: int) -> Reply:
     row_id = _path_id(raw_id)
     body = json_object(request)
     with app.lock:
@@ -134,7 +134,7 @@ def update_row(app: App, resource: Resource, request: Request, raw_id: str, user
     return Reply(200, item_body(dumps(data)), [event] if resource.webhooks else [])
 
 
-def delete_row(app: App, resource: Resource, raw_id: str, user_id: int) -> Reply:
+def delete_row(app: Company, resource: Resource, raw_id: str, user_id: int) -> Reply:
     row_id = _path_id(raw_id)
     with app.lock:
         world = app.world

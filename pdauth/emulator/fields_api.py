@@ -15,7 +15,7 @@ from pdauth.emulator.resources import Resource
 from pdauth.emulator.schema import fail
 
 if TYPE_CHECKING:
-    from pdauth.emulator.app import App
+    from pdauth.emulator.hub import Company
 
 # The system fields each entity lists, as (field_code, field_name, field_type); a short list of the
 # ones most scripts read, not every field Pipedrive has.
@@ -65,7 +65,7 @@ def routes(resource: Resource, endpoint: Any) -> list[tuple[re.Pattern[str], dic
     ]
 
 
-def list_fields(app: App, resource: Resource, request: Any) -> Reply:
+def list_fields(app: Company, resource: Resource, request: Any) -> Reply:
     q = query.params(request)
     limit = query.limit(q)
     extras = _extras(q)
@@ -82,7 +82,7 @@ def list_fields(app: App, resource: Resource, request: Any) -> Reply:
     return Reply(200, dumps({"success": True, "data": page, "additional_data": {"next_cursor": cursor}}))
 
 
-def get_field(app: App, resource: Resource, request: Any, code: str) -> Reply:
+def get_field(app: Company, resource: Resource, request: Any, code: str) -> Reply:
     extras = _extras(query.params(request))
     with app.lock:
         field = next((f for f in _all(app, resource, extras) if f["field_code"] == code), None)
@@ -91,7 +91,7 @@ def get_field(app: App, resource: Resource, request: Any, code: str) -> Reply:
     return Reply(200, dumps({"success": True, "data": field}))
 
 
-def add_field(app: App, resource: Resource, request: Any) -> Reply:
+def add_field(app: Company, resource: Resource, request: Any) -> Reply:
     body = json_object(request)
     name, kind = body.get("field_name"), body.get("field_type")
     if not isinstance(name, str) or not name.strip():
@@ -117,7 +117,7 @@ def add_field(app: App, resource: Resource, request: Any) -> Reply:
     return Reply(200, dumps({"success": True, "data": data}))
 
 
-def delete_field(app: App, resource: Resource, code: str) -> Reply:
+def delete_field(app: Company, resource: Resource, code: str) -> Reply:
     with app.lock:
         field = app.world.custom.remove(resource.name, code)
         if field is None:
@@ -127,7 +127,7 @@ def delete_field(app: App, resource: Resource, code: str) -> Reply:
     return Reply(200, dumps({"success": True, "data": data}))
 
 
-def _all(app: App, resource: Resource, extras: tuple[str, ...]) -> list[dict[str, Any]]:
+def _all(app: Company, resource: Resource, extras: tuple[str, ...]) -> list[dict[str, Any]]:
     fields = [_system(code, name, kind, extras) for code, name, kind in SYSTEM[resource.name]]
     return fields + [_describe(f, extras) for f in app.world.custom.of(resource.name)]
 

@@ -13,7 +13,7 @@ from pdauth.emulator.state import ConsentError, IssuedTokens, OAuthError
 from pdauth.emulator.web import FORM_TYPE, BadInput, Request, Response, json_response, redirect
 
 if TYPE_CHECKING:
-    from pdauth.emulator.app import App
+    from pdauth.emulator.hub import Hub
 
 CSRF_COOKIE_PREFIX: Final = "pdemu_csrf_"
 _COOKIE_PATH: Final = "/oauth/authorize"
@@ -23,7 +23,7 @@ _BASIC_CHALLENGE: Final = ("WWW-Authenticate", 'Basic realm="Pipedrive OAuth"')
 # --- GET /oauth/authorize and POST /oauth/authorize/decision ---------------------------------------
 
 
-def authorize(app: App, request: Request) -> Response:
+def authorize(app: Hub, request: Request) -> Response:
     if request.method != "GET":
         return _html_405("GET")
     try:
@@ -65,7 +65,7 @@ def authorize(app: App, request: Request) -> Response:
     return Response(200, page, "text/html; charset=utf-8", [*SECURITY_HEADERS, ("Set-Cookie", cookie)])
 
 
-def decision(app: App, request: Request) -> Response:
+def decision(app: Hub, request: Request) -> Response:
     if request.method != "POST":
         return _html_405("POST")
     if request.media_type != FORM_TYPE:
@@ -96,13 +96,13 @@ def decision(app: App, request: Request) -> Response:
     return response
 
 
-def _allow(app: App, redirect_uri: str, state: str | None) -> Response:
+def _allow(app: Hub, redirect_uri: str, state: str | None) -> Response:
     app.stats.incr_key("consents", "allow")
     code = app.auth.issue_code(redirect_uri)
     return redirect(_with_params(redirect_uri, code=code, state=state))
 
 
-def _deny(app: App, redirect_uri: str, state: str | None) -> Response:
+def _deny(app: Hub, redirect_uri: str, state: str | None) -> Response:
     app.stats.incr_key("consents", "cancel")
     return redirect(_with_params(redirect_uri, error="user_denied", state=state))
 
@@ -123,7 +123,7 @@ def _html_405(allowed: str) -> Response:
 # --- POST /oauth/token and POST /oauth/revoke --------------------------------------------------
 
 
-def token(app: App, request: Request) -> Response:
+def token(app: Hub, request: Request) -> Response:
     try:
         form = _oauth_form(request)
         client_id = _authenticate_client(app, request, form, body_allowed=True)
@@ -146,7 +146,7 @@ def token(app: App, request: Request) -> Response:
     return json_response(200, payload, no_store=True)
 
 
-def _grant(app: App, client_id: str, grant_type: str, form: dict[str, str]) -> IssuedTokens:
+def _grant(app: Hub, client_id: str, grant_type: str, form: dict[str, str]) -> IssuedTokens:
     if grant_type == "authorization_code":
         code = form.get("code")
         if not code:
@@ -160,7 +160,7 @@ def _grant(app: App, client_id: str, grant_type: str, form: dict[str, str]) -> I
     raise OAuthError("unsupported_grant_type", f"Unsupported grant type: {grant_type}")
 
 
-def revoke(app: App, request: Request) -> Response:
+def revoke(app: Hub, request: Request) -> Response:
     try:
         form = _oauth_form(request)
         # Pipedrive's revoke endpoint takes client credentials by HTTP Basic only.
@@ -189,7 +189,7 @@ def _oauth_form(request: Request) -> dict[str, str]:
         raise OAuthError("invalid_request", f"Invalid request: {exc}") from None
 
 
-def _authenticate_client(app: App, request: Request, form: dict[str, str], *, body_allowed: bool) -> str:
+def _authenticate_client(app: Hub, request: Request, form: dict[str, str], *, body_allowed: bool) -> str:
     """The client_id, once its secret checks out (HTTP Basic, or form fields where allowed)."""
     header = request.header("Authorization")
     if header is not None:
@@ -223,7 +223,7 @@ def _parse_basic(header: str) -> tuple[str, str]:
     return client_id, secret
 
 
-def _client_ok(app: App, client_id: str, secret: str) -> bool:
+def _client_ok(app: Hub, client_id: str, secret: str) -> bool:
     id_ok = _same(client_id, app.config.client_id)
     secret_ok = _same(secret, app.config.client_secret)
     return id_ok and secret_ok

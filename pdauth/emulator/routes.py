@@ -20,12 +20,12 @@ from pdauth.emulator.engine import Reply
 from pdauth.emulator.resources import RESOURCES, Resource
 
 if TYPE_CHECKING:
-    from pdauth.emulator.app import App
+    from pdauth.emulator.hub import Hub
     from pdauth.emulator.state import Caller
     from pdauth.emulator.web import Request
 
 Cost = Literal["get", "list", "update", "search"]
-Action = Callable[["App", "Request", "Caller", dict[str, str]], Reply]
+Action = Callable[["Hub", "Request", "Caller", dict[str, str]], Reply]
 
 
 @dataclass(frozen=True)

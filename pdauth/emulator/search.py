@@ -19,7 +19,7 @@ from pdauth.emulator.schema import fail
 from pdauth.emulator.store import Row
 
 if TYPE_CHECKING:
-    from pdauth.emulator.app import App
+    from pdauth.emulator.hub import Company
     from pdauth.emulator.state import Caller
     from pdauth.emulator.web import Request
     from pdauth.emulator.world import World
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 ITEM_TYPES: Final = ("deal", "person", "organization", "product")
 
 
-def entity_search(app: App, resource: Resource, request: Request) -> Reply:
+def entity_search(app: Company, resource: Resource, request: Request) -> Reply:
     q = query.params(request)
     term, exact = _term(q)
     fields = _fields(q, resource.search_fields)
@@ -36,7 +36,7 @@ def entity_search(app: App, resource: Resource, request: Request) -> Reply:
     return _page(q, hits, resource.name, related=False)
 
 
-def item_search(app: App, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
+def item_search(app: Company, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
     q = query.params(request)
     term, exact = _term(q)
     types = [t.strip() for t in (q.get("item_types") or ",".join(ITEM_TYPES)).split(",")]

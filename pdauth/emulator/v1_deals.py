@@ -17,7 +17,7 @@ from pdauth.emulator.timefmt import parse_date
 from pdauth.emulator.v1_shapes import deal_bytes, deal_counts, deal_object, related_objects
 
 if TYPE_CHECKING:
-    from pdauth.emulator.app import App
+    from pdauth.emulator.hub import Company
     from pdauth.emulator.web import Request
 
 STATUSES: Final = ("open", "won", "lost")
@@ -29,12 +29,12 @@ _REFS: Final = {
 }
 
 
-def gone_check(app: App) -> None:
+def gone_check(app: Company) -> None:
     if app.config.v1_deals == "gone":
         raise ApiError(410, "Gone: the v1 deal endpoints are retired, use /api/v2/deals")
 
 
-def list_deals(app: App, request: Request) -> Reply:
+def list_deals(app: Company, request: Request) -> Reply:
     q = query.params(request)
     start = query.integer(q, "start") or 0
     limit = query.limit(q)
@@ -69,13 +69,13 @@ def list_deals(app: App, request: Request) -> Reply:
     return Reply(200, body)
 
 
-def get_deal(app: App, raw_id: str) -> Reply:
+def get_deal(app: Company, raw_id: str) -> Reply:
     with app.lock:
         row = _find(app, raw_id)
         return Reply(200, _one(app, row))
 
 
-def add_deal(app: App, request: Request, user_id: int) -> Reply:
+def add_deal(app: Company, request: Request, user_id: int) -> Reply:
     body = json_object(request)
     with app.lock:
         world = app.world
@@ -90,7 +90,7 @@ def add_deal(app: App, request: Request, user_id: int) -> Reply:
         return Reply(201, _one(app, row), [event])
 
 
-def update_deal(app: App, request: Request, raw_id: str, user_id: int) -> Reply:
+def update_deal(app: Company, request: Request, raw_id: str, user_id: int) -> Reply:
     body = json_object(request)
     with app.lock:
         world = app.world
@@ -111,7 +111,7 @@ def update_deal(app: App, request: Request, raw_id: str, user_id: int) -> Reply:
         return Reply(200, _one(app, row), [event])
 
 
-def delete_deal(app: App, raw_id: str, user_id: int) -> Reply:
+def delete_deal(app: Company, raw_id: str, user_id: int) -> Reply:
     with app.lock:
         row = _find(app, raw_id)
         previous = v2_object(app.world, DEAL, row)
@@ -121,14 +121,14 @@ def delete_deal(app: App, raw_id: str, user_id: int) -> Reply:
     return Reply(200, dumps({"success": True, "data": {"id": row["id"]}}), [event])
 
 
-def _one(app: App, row: Row) -> bytes:
+def _one(app: Company, row: Row) -> bytes:
     world = app.world
     data = deal_object(world, row, deal_counts(world))
     payload = {"success": True, "data": data, "related_objects": related_objects(world, [row])}
     return dumps(payload)
 
 
-def _find(app: App, raw_id: str) -> Row:
+def _find(app: Company, raw_id: str) -> Row:
     row = app.world.live("deal", int(raw_id)) if raw_id.isascii() and raw_id.isdigit() else None
     if row is None:
         raise not_found("Deal")
@@ -146,7 +146,7 @@ def _keep(row: Row, user_id: int | None, stage_id: int | None, status: str) -> b
     )
 
 
-def _validate(app: App, payload: dict[str, Any], *, creating: bool) -> Row:
+def _validate(app: Company, payload: dict[str, Any], *, creating: bool) -> Row:
     """v1's rules: looser than v2 (a numeric string is a value, visible_to may be "3"), unknown keys ignored."""
     fields: Row = {}
     if "title" in payload or creating:

@@ -17,7 +17,7 @@ from pdauth.emulator.store import Row
 from pdauth.emulator.timefmt import parse_date, rfc3339
 
 if TYPE_CHECKING:
-    from pdauth.emulator.app import App
+    from pdauth.emulator.hub import Company
     from pdauth.emulator.state import Caller
     from pdauth.emulator.web import Request
     from pdauth.emulator.world import World
@@ -41,7 +41,7 @@ def routes(endpoint: Any) -> list[tuple[re.Pattern[str], dict[str, Any]]]:
     ]
 
 
-def list_leads(app: App, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
+def list_leads(app: Company, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
     q = query.params(request)
     start, limit = query.integer(q, "start") or 0, query.limit(q)
     wanted = {"owner_id": query.integer(q, "owner_id"), "person_id": query.integer(q, "person_id"),
@@ -56,12 +56,12 @@ def list_leads(app: App, request: Request, caller: Caller, params: dict[str, str
     return Reply(200, dumps({"success": True, "data": data, "additional_data": extra}))
 
 
-def get_lead(app: App, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
+def get_lead(app: Company, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
     with app.lock:
         return Reply(200, dumps({"success": True, "data": _lead(app.world, _find_lead(app, params["id"]))}))
 
 
-def add_lead(app: App, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
+def add_lead(app: Company, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
     body = _lead_body(app, json_object(request), creating=True)
     with app.lock:
         now = app.clock.now()
@@ -78,7 +78,7 @@ def add_lead(app: App, request: Request, caller: Caller, params: dict[str, str])
     )
 
 
-def update_lead(app: App, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
+def update_lead(app: Company, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
     body = _lead_body(app, json_object(request), creating=False)
     with app.lock:
         row = _find_lead(app, params["id"])
@@ -94,7 +94,7 @@ def update_lead(app: App, request: Request, caller: Caller, params: dict[str, st
     )
 
 
-def delete_lead(app: App, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
+def delete_lead(app: Company, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
     with app.lock:
         row = _find_lead(app, params["id"])
         previous = _lead(app.world, row)
@@ -104,14 +104,14 @@ def delete_lead(app: App, request: Request, caller: Caller, params: dict[str, st
     return Reply(200, dumps({"success": True, "data": {"id": row["uuid"]}}), [event])
 
 
-def _find_lead(app: App, raw: str) -> Row:
+def _find_lead(app: Company, raw: str) -> Row:
     row_id = app.world.lead_ids.get(raw)
     if row_id is None:
         raise not_found("Lead")
     return app.world.tables["lead"].rows[row_id]
 
 
-def _lead_body(app: App, body: dict[str, Any], creating: bool) -> dict[str, Any]:
+def _lead_body(app: Company, body: dict[str, Any], creating: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if creating or "title" in body:
         if not isinstance(body.get("title"), str) or not body["title"].strip():

@@ -15,7 +15,7 @@ from pdauth.emulator.store import Row
 from pdauth.emulator.timefmt import v1_time
 
 if TYPE_CHECKING:
-    from pdauth.emulator.app import App
+    from pdauth.emulator.hub import Company
     from pdauth.emulator.state import Caller
     from pdauth.emulator.web import Request
 
@@ -56,7 +56,7 @@ def routes(endpoint: Any) -> list[tuple[re.Pattern[str], dict[str, Any]]]:
     ]
 
 
-def users_me(app: App, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
+def users_me(app: Company, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
     who = caller.identity
     with app.lock:
         data = _user(app, app.world.ensure_user(who), caller)
@@ -66,13 +66,13 @@ def users_me(app: App, request: Request, caller: Caller, params: dict[str, str])
     return Reply(200, dumps({"success": True, "data": data}))
 
 
-def users(app: App, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
+def users(app: Company, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
     with app.lock:
         data = [_user(app, row, caller) for row in app.world.tables["user"]]
     return Reply(200, dumps({"success": True, "data": data}))
 
 
-def user(app: App, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
+def user(app: Company, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
     raw = params["id"]
     with app.lock:
         row = app.world.tables["user"].get(int(raw)) if raw.isdigit() else None
@@ -81,7 +81,7 @@ def user(app: App, request: Request, caller: Caller, params: dict[str, str]) -> 
         return Reply(200, dumps({"success": True, "data": _user(app, row, caller)}))
 
 
-def _user(app: App, row: Row, caller: Caller) -> dict[str, Any]:
+def _user(app: Company, row: Row, caller: Caller) -> dict[str, Any]:
     """A user as users/me and users list them: `access` replaced `is_admin` (changelog 2023-08)."""
     created = v1_time(row["created"])
     # A permission set id is a UUID in Pipedrive; derive a stable one per user and app.
@@ -100,7 +100,7 @@ def _user(app: App, row: Row, caller: Caller) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def currencies(app: App, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
+def currencies(app: Company, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
     term = (query.params(request).get("term") or "").casefold()
     data = [
         {"id": i, "code": code, "name": name, "decimal_points": points, "symbol": symbol,
@@ -111,13 +111,13 @@ def currencies(app: App, request: Request, caller: Caller, params: dict[str, str
     return Reply(200, dumps({"success": True, "data": data}))
 
 
-def activity_types(app: App, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
+def activity_types(app: Company, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
     with app.lock:
         data = [_type(row) for row in app.world.tables["activity_type"]]
     return Reply(200, dumps({"success": True, "data": data}))
 
 
-def add_type(app: App, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
+def add_type(app: Company, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
     body = _type_body(json_object(request), creating=True)
     with app.lock:
         table = app.world.tables["activity_type"]
@@ -132,7 +132,7 @@ def add_type(app: App, request: Request, caller: Caller, params: dict[str, str])
         return Reply(200, dumps({"success": True, "data": _type(row)}))
 
 
-def update_type(app: App, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
+def update_type(app: Company, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
     body = _type_body(json_object(request), creating=False)
     with app.lock:
         row = _find_type(app, params["id"])
@@ -141,7 +141,7 @@ def update_type(app: App, request: Request, caller: Caller, params: dict[str, st
         return Reply(200, dumps({"success": True, "data": _type(row)}))
 
 
-def delete_type(app: App, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
+def delete_type(app: Company, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
     with app.lock:
         row = _find_type(app, params["id"])
         row.update(active_flag=False, update_time=app.clock.now())
@@ -149,7 +149,7 @@ def delete_type(app: App, request: Request, caller: Caller, params: dict[str, st
         return Reply(200, dumps({"success": True, "data": _type(row)}))
 
 
-def _find_type(app: App, raw: str) -> Row:
+def _find_type(app: Company, raw: str) -> Row:
     row = app.world.tables["activity_type"].get(int(raw)) if raw.isdigit() else None
     if row is None or not row["active_flag"]:
         raise not_found("Activity type")

@@ -15,7 +15,7 @@ from pdauth.emulator.store import Row
 from pdauth.emulator.timefmt import v1_time
 
 if TYPE_CHECKING:
-    from pdauth.emulator.app import App
+    from pdauth.emulator.hub import Company
     from pdauth.emulator.state import Caller
     from pdauth.emulator.web import Request
     from pdauth.emulator.world import World
@@ -43,7 +43,7 @@ def routes(endpoint: Any) -> list[tuple[re.Pattern[str], dict[str, Any]]]:
     ]
 
 
-def list_notes(app: App, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
+def list_notes(app: Company, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
     q = query.params(request)
     start, limit = query.integer(q, "start") or 0, query.limit(q)
     wanted = {k: query.integer(q, k) for k in ("user_id", "deal_id", "person_id", "org_id")}
@@ -65,14 +65,14 @@ def list_notes(app: App, request: Request, caller: Caller, params: dict[str, str
     )
 
 
-def get_note(app: App, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
+def get_note(app: Company, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
     with app.lock:
         return Reply(
             200, dumps({"success": True, "data": _note(app.world, _find_note(app, params["id"]), caller)})
         )
 
 
-def add_note(app: App, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
+def add_note(app: Company, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
     body = _note_body(app, json_object(request), creating=True)
     with app.lock:
         now = app.clock.now()
@@ -87,7 +87,7 @@ def add_note(app: App, request: Request, caller: Caller, params: dict[str, str])
     )
 
 
-def update_note(app: App, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
+def update_note(app: Company, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
     body = _note_body(app, json_object(request), creating=False)
     with app.lock:
         row = _find_note(app, params["id"])
@@ -103,7 +103,7 @@ def update_note(app: App, request: Request, caller: Caller, params: dict[str, st
     )
 
 
-def delete_note(app: App, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
+def delete_note(app: Company, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
     with app.lock:
         row = _find_note(app, params["id"])
         previous = _note(app.world, row, caller)
@@ -112,14 +112,14 @@ def delete_note(app: App, request: Request, caller: Caller, params: dict[str, st
     return Reply(200, dumps({"success": True, "data": True}), [event])
 
 
-def _find_note(app: App, raw: str) -> Row:
+def _find_note(app: Company, raw: str) -> Row:
     row = app.world.tables["note"].get(int(raw)) if raw.isdigit() else None
     if row is None:
         raise not_found("Note")
     return row
 
 
-def _note_body(app: App, body: dict[str, Any], creating: bool) -> dict[str, Any]:
+def _note_body(app: Company, body: dict[str, Any], creating: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if creating or "content" in body:
         if not isinstance(body.get("content"), str) or not body["content"].strip():

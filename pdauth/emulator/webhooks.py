@@ -21,9 +21,12 @@ from typing import TYPE_CHECKING, Any
 from pdauth.emulator.timefmt import rfc3339
 
 if TYPE_CHECKING:
-    from pdauth.emulator.app import App
+    from pdauth.emulator.clock import Clock
+    from pdauth.emulator.config import EmulatorConfig
     from pdauth.emulator.engine import Event
+    from pdauth.emulator.stats import Stats
     from pdauth.emulator.store import Row
+    from pdauth.emulator.world import World
 
 POLL = 0.05  # seconds between looks at the queue while retries wait for their time
 
@@ -48,8 +51,24 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 class WebhookHub:
-    def __init__(self, app: App) -> None:
-        self._app = app
+    # The app's parts come in one by one rather than as the app: the app owns this hub, and the hub
+    # needs only these (the subscriptions in `world`, guarded by `lock`).
+    def __init__(
+        self,
+        *,
+        config: EmulatorConfig,
+        clock: Clock,
+        lock: threading.Lock,
+        world: World,
+        stats: Stats,
+        stopping: threading.Event,
+    ) -> None:
+        self._config = config
+        self._clock = clock
+        self._lock = lock
+        self._world = world
+        self._stats = stats
+        self._stopping = stopping
         self._queue: deque[Delivery] = deque()
         self._cond = threading.Condition()
         self._busy = 0
@@ -65,14 +84,13 @@ class WebhookHub:
         with self._cond:
             self._cond.notify_all()
         if self._thread is not None:
-            self._thread.join(timeout=self._app.config.webhook_timeout + 1)
+            self._thread.join(timeout=self._config.webhook_timeout + 1)
 
     def emit(self, event: Event) -> None:
         """Queue one delivery per matching v2 subscription (v1-format webhooks are not delivered)."""
-        app = self._app
-        with app.lock:
-            hooks = [h for h in app.world.tables["webhook"] if _matches(h, event.action, event.entity)]
-            now = app.clock.now()
+        with self._lock:
+            hooks = [h for h in self._world.tables["webhook"] if _matches(h, event.action, event.entity)]
+            now = self._clock.now()
         for hook in hooks:
             meta = self._meta(hook, event, now)
             auth = (
@@ -99,7 +117,7 @@ class WebhookHub:
             return self._cond.wait_for(lambda: self._busy == 0 and not self._due(), timeout)
 
     def _meta(self, hook: Row, event: Event, now: float) -> dict[str, Any]:
-        who = self._app.config
+        who = self._config
         return {
             "action": event.action, "entity": event.entity, "entity_id": str(event.entity_id),
             "company_id": str(who.company_id), "user_id": str(event.user_id), "webhook_id": str(hook["id"]),
@@ -109,11 +127,11 @@ class WebhookHub:
         }  # fmt: skip
 
     def _due(self) -> list[Delivery]:
-        now = self._app.clock.now()
+        now = self._clock.now()
         return [d for d in self._queue if d.due <= now]
 
     def _run(self) -> None:
-        stopping = self._app.stopping
+        stopping = self._stopping
         while not stopping.is_set():
             with self._cond:
                 due = self._due()
@@ -131,7 +149,6 @@ class WebhookHub:
                     self._cond.notify_all()
 
     def _attempt(self, d: Delivery) -> None:
-        app = self._app
         body = json.dumps(
             {"meta": {**d.meta, "attempt": d.attempt}, "data": d.data, "previous": d.previous}
         ).encode()
@@ -144,30 +161,30 @@ class WebhookHub:
             request.add_header("Authorization", f"Basic {token}")
         status: int | str
         try:
-            with self._opener.open(request, timeout=app.config.webhook_timeout) as answer:
+            with self._opener.open(request, timeout=self._config.webhook_timeout) as answer:
                 status = answer.status
         except urllib.error.HTTPError as exc:
             status = exc.code
         except OSError as exc:
             status = type(exc).__name__
         ok = isinstance(status, int) and 200 <= status < 300
-        app.stats.incr("webhook_attempts")
+        self._stats.incr("webhook_attempts")
         self.log.append({"webhook_id": d.webhook_id, "event": f"{d.meta['action']}.{d.meta['entity']}",
                          "entity_id": d.meta["entity_id"], "attempt": d.attempt, "result": status})  # fmt: skip
-        with app.lock:
-            hook = app.world.tables["webhook"].get(d.webhook_id)
+        with self._lock:
+            hook = self._world.tables["webhook"].get(d.webhook_id)
             if hook is not None:
-                hook["last_delivery_time"] = app.clock.now()
+                hook["last_delivery_time"] = self._clock.now()
                 hook["last_http_status"] = status if isinstance(status, int) else None
         if ok:
-            app.stats.incr("webhooks_delivered")
+            self._stats.incr("webhooks_delivered")
             return
-        app.stats.incr("webhook_failures")
-        delays = app.config.webhook_retry_delays
+        self._stats.incr("webhook_failures")
+        delays = self._config.webhook_retry_delays
         if d.attempt > len(delays) or hook is None:
-            app.stats.incr("webhooks_given_up")
+            self._stats.incr("webhooks_given_up")
             return
-        d.due = app.clock.now() + delays[d.attempt - 1]
+        d.due = self._clock.now() + delays[d.attempt - 1]
         d.attempt += 1
         with self._cond:
             self._queue.append(d)

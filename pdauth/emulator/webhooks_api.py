@@ -18,7 +18,7 @@ from pdauth.emulator.store import Row
 from pdauth.emulator.timefmt import rfc3339
 
 if TYPE_CHECKING:
-    from pdauth.emulator.app import App
+    from pdauth.emulator.hub import Hub
     from pdauth.emulator.state import Caller
     from pdauth.emulator.web import Request
 
@@ -63,13 +63,13 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
-def list_hooks(app: App, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
+def list_hooks(app: Hub, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
     with app.lock:
         data = [_hook(r) for r in app.world.tables["webhook"]]
     return Reply(200, dumps({"success": True, "data": data}))
 
 
-def add_hook(app: App, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
+def add_hook(app: Hub, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
     body = json_object(request)
     url, action, obj = body.get("subscription_url"), body.get("event_action"), body.get("event_object")
     if not isinstance(url, str) or not url:
@@ -111,7 +111,7 @@ def add_hook(app: App, request: Request, caller: Caller, params: dict[str, str])
         return Reply(201, dumps({"success": True, "data": _hook(row)}))
 
 
-def delete_hook(app: App, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
+def delete_hook(app: Hub, request: Request, caller: Caller, params: dict[str, str]) -> Reply:
     raw = params["id"]
     with app.lock:
         row = app.world.tables["webhook"].remove(int(raw)) if raw.isdigit() else None
