@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 import pdauth.emulator.routes as routes
 import pdauth.emulator.v1_deals as v1_deals
 from pdauth.emulator.budget import COSTS
-from pdauth.emulator.engine import Reply
 from pdauth.emulator.errors import ApiError, auth_body, envelope
 from pdauth.emulator.ratelimit import RateInfo
+from pdauth.emulator.reply import Reply
 from pdauth.emulator.state import Caller
 from pdauth.emulator.web import Request, Response, json_response
 

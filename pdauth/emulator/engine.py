@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pdauth.emulator.filters as filters
@@ -13,6 +12,7 @@ import pdauth.emulator.query as query
 import pdauth.emulator.rules as rules
 from pdauth.emulator.errors import invalid, not_found
 from pdauth.emulator.render import dumps, item_body, page_body, v2_bytes, v2_object
+from pdauth.emulator.reply import Event, Reply
 from pdauth.emulator.resources import Resource
 from pdauth.emulator.schema import check, fail
 from pdauth.emulator.store import Row
@@ -21,25 +21,6 @@ from pdauth.emulator.web import JSON_TYPE, BadInput, Request
 if TYPE_CHECKING:
     from pdauth.emulator.hub import Company
     from pdauth.emulator.world import World
-
-
-@dataclass
-class Event:
-    """A change webhooks report: `create.deal`, `change.person`, `delete.organization`."""
-
-    action: str
-    entity: str
-    entity_id: int
-    data: dict[str, Any] | None
-    previous: dict[str, Any] | None
-    user_id: int
-
-
-@dataclass
-class Reply:
-    status: int
-    body: bytes
-    events: list[Event] = field(default_factory=list)
 
 
 def list_rows(app: Company, resource: Resource, request: Request) -> Reply:

@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING, Any, Final
 
 import pdauth.emulator.query as query
 from pdauth.emulator.custom_fields import TYPES, CustomField
-from pdauth.emulator.engine import Reply, json_object
+from pdauth.emulator.endpoint import Endpoint, Table
+from pdauth.emulator.engine import json_object
 from pdauth.emulator.errors import not_found
 from pdauth.emulator.render import dumps
+from pdauth.emulator.reply import Reply
 from pdauth.emulator.resources import Resource
 from pdauth.emulator.schema import fail
 
@@ -35,7 +37,7 @@ SYSTEM: Final[dict[str, tuple[tuple[str, str, str], ...]]] = {
 _EXTRAS: Final = ("ui_visibility", "important_fields", "required_fields")
 
 
-def routes(resource: Resource, endpoint: Any) -> list[tuple[re.Pattern[str], dict[str, Any]]]:
+def routes(resource: Resource) -> Table:
     """The fields endpoints of one resource, with the SDK's scopes."""
     r = resource
     # As the SDK lists them: admin may read deal, person and organization fields, not product fields.
@@ -51,15 +53,15 @@ def routes(resource: Resource, endpoint: Any) -> list[tuple[re.Pattern[str], dic
         (
             re.compile(base),
             {
-                "GET": endpoint(lambda app, req, who, p: list_fields(app, r, req), read, "list"),
-                "POST": endpoint(lambda app, req, who, p: add_field(app, r, req), write, "update"),
+                "GET": Endpoint(lambda app, req, who, p: list_fields(app, r, req), read, "list"),
+                "POST": Endpoint(lambda app, req, who, p: add_field(app, r, req), write, "update"),
             },
         ),
         (
             re.compile(base + r"/(?P<code>[^/]+)"),
             {
-                "GET": endpoint(lambda app, req, who, p: get_field(app, r, req, p["code"]), read, "get"),
-                "DELETE": endpoint(lambda app, req, who, p: delete_field(app, r, p["code"]), write, "update"),
+                "GET": Endpoint(lambda app, req, who, p: get_field(app, r, req, p["code"]), read, "get"),
+                "DELETE": Endpoint(lambda app, req, who, p: delete_field(app, r, p["code"]), write, "update"),
             },
         ),
     ]

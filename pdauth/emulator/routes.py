@@ -1,12 +1,12 @@
 """Every REST endpoint the emulator serves: path, method, handler, scopes (from the SDK's API classes)
-and what a call costs in Pipedrive's daily token budget. The v2 part is generated from resources.py."""
+and what a call costs in Pipedrive's daily token budget. The v2 part is generated from resources.py;
+the fields, v1 and webhook modules declare theirs (endpoint.Endpoint) and this table gathers them:
+it imports the handler modules, none of them imports it."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, Literal
+from typing import Final
 
 import pdauth.emulator.engine as engine
 import pdauth.emulator.fields_api as fields_api
@@ -16,27 +16,9 @@ import pdauth.emulator.v1_leads as v1_leads
 import pdauth.emulator.v1_misc as v1_misc
 import pdauth.emulator.v1_notes as v1_notes
 import pdauth.emulator.webhooks_api as webhooks_api
-from pdauth.emulator.engine import Reply
+from pdauth.emulator.endpoint import Action, Endpoint, Table
 from pdauth.emulator.resources import RESOURCES, Resource
 
-if TYPE_CHECKING:
-    from pdauth.emulator.hub import Hub
-    from pdauth.emulator.state import Caller
-    from pdauth.emulator.web import Request
-
-Cost = Literal["get", "list", "update", "search"]
-Action = Callable[["Hub", "Request", "Caller", dict[str, str]], Reply]
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    action: Action
-    scopes: tuple[str, ...]  # any one of them is enough
-    cost: Cost
-    search: bool = False  # counted against the search burst limit (10 per 2 s) as well
-
-
-Table = list[tuple[re.Pattern[str], dict[str, Endpoint]]]
 _ID: Final = r"(?P<id>[^/]+)"
 
 
@@ -78,7 +60,7 @@ def _v2(resource: Resource) -> Table:
         )
     )
     if r.fields_path:
-        table += fields_api.routes(r, Endpoint)
+        table += fields_api.routes(r)
     return table
 
 
@@ -119,12 +101,7 @@ def _table() -> Table:
             },
         ),
     ]
-    table += (
-        v1_misc.routes(Endpoint)
-        + v1_notes.routes(Endpoint)
-        + v1_leads.routes(Endpoint)
-        + webhooks_api.routes(Endpoint)
-    )
+    table += v1_misc.routes() + v1_notes.routes() + v1_leads.routes() + webhooks_api.routes()
     return table
 
 

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Final
 
 import pdauth.emulator.query as query
-from pdauth.emulator.engine import Reply
 from pdauth.emulator.errors import invalid
 from pdauth.emulator.render import dumps
+from pdauth.emulator.reply import Reply
 from pdauth.emulator.resources import BY_NAME, Resource
 from pdauth.emulator.schema import fail
 from pdauth.emulator.store import Row

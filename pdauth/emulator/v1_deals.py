@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Any, Final
 
 import pdauth.emulator.query as query
 import pdauth.emulator.rules as rules
-from pdauth.emulator.engine import Event, Reply, json_object
+from pdauth.emulator.engine import json_object
 from pdauth.emulator.errors import ApiError, invalid, not_found
 from pdauth.emulator.render import dumps, v2_object
+from pdauth.emulator.reply import Event, Reply
 from pdauth.emulator.resources import DEAL
 from pdauth.emulator.schema import is_int, is_number
 from pdauth.emulator.store import Row

@@ -9,9 +9,11 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 import pdauth.emulator.query as query
-from pdauth.emulator.engine import Event, Reply, json_object
+from pdauth.emulator.endpoint import Endpoint, Table
+from pdauth.emulator.engine import json_object
 from pdauth.emulator.errors import invalid, not_found
 from pdauth.emulator.render import dumps
+from pdauth.emulator.reply import Event, Reply
 from pdauth.emulator.schema import is_int, is_number
 from pdauth.emulator.store import Row
 from pdauth.emulator.timefmt import parse_date, rfc3339
@@ -23,19 +25,19 @@ if TYPE_CHECKING:
     from pdauth.emulator.world import World
 
 
-def routes(endpoint: Any) -> list[tuple[re.Pattern[str], dict[str, Any]]]:
+def routes() -> Table:
     read, write = ("leads:read", "leads:full"), ("leads:full",)
     return [
         (
             re.compile("/api/v1/leads"),
-            {"GET": endpoint(list_leads, read, "list"), "POST": endpoint(add_lead, write, "update")},
+            {"GET": Endpoint(list_leads, read, "list"), "POST": Endpoint(add_lead, write, "update")},
         ),
         (
             re.compile(r"/api/v1/leads/(?P<id>[^/]+)"),
             {
-                "GET": endpoint(get_lead, read, "get"),
-                "PATCH": endpoint(update_lead, write, "update"),
-                "DELETE": endpoint(delete_lead, write, "update"),
+                "GET": Endpoint(get_lead, read, "get"),
+                "PATCH": Endpoint(update_lead, write, "update"),
+                "DELETE": Endpoint(delete_lead, write, "update"),
             },
         ),
     ]

@@ -8,9 +8,11 @@ import uuid
 from typing import TYPE_CHECKING, Any, Final
 
 import pdauth.emulator.query as query
-from pdauth.emulator.engine import Reply, json_object
+from pdauth.emulator.endpoint import Endpoint, Table
+from pdauth.emulator.engine import json_object
 from pdauth.emulator.errors import invalid, not_found
 from pdauth.emulator.render import dumps
+from pdauth.emulator.reply import Reply
 from pdauth.emulator.store import Row
 from pdauth.emulator.timefmt import v1_time
 
@@ -32,25 +34,25 @@ ICON_KEYS: Final = (
 _COLOR: Final = re.compile(r"[0-9A-Fa-f]{6}")
 
 
-def routes(endpoint: Any) -> list[tuple[re.Pattern[str], dict[str, Any]]]:
+def routes() -> Table:
     types_read, types_write = ("activities:read", "activities:full", "admin"), ("admin",)
     return [
-        (re.compile("/api/v1/users/me"), {"GET": endpoint(users_me, ("base",), "get")}),
-        (re.compile("/api/v1/users"), {"GET": endpoint(users, ("users:read",), "list")}),
-        (re.compile(r"/api/v1/users/(?P<id>[^/]+)"), {"GET": endpoint(user, ("users:read",), "get")}),
-        (re.compile("/api/v1/currencies"), {"GET": endpoint(currencies, ("base",), "list")}),
+        (re.compile("/api/v1/users/me"), {"GET": Endpoint(users_me, ("base",), "get")}),
+        (re.compile("/api/v1/users"), {"GET": Endpoint(users, ("users:read",), "list")}),
+        (re.compile(r"/api/v1/users/(?P<id>[^/]+)"), {"GET": Endpoint(user, ("users:read",), "get")}),
+        (re.compile("/api/v1/currencies"), {"GET": Endpoint(currencies, ("base",), "list")}),
         (
             re.compile("/api/v1/activityTypes"),
             {
-                "GET": endpoint(activity_types, types_read, "list"),
-                "POST": endpoint(add_type, types_write, "update"),
+                "GET": Endpoint(activity_types, types_read, "list"),
+                "POST": Endpoint(add_type, types_write, "update"),
             },
         ),
         (
             re.compile(r"/api/v1/activityTypes/(?P<id>[^/]+)"),
             {
-                "PUT": endpoint(update_type, types_write, "update"),
-                "DELETE": endpoint(delete_type, types_write, "update"),
+                "PUT": Endpoint(update_type, types_write, "update"),
+                "DELETE": Endpoint(delete_type, types_write, "update"),
             },
         ),
     ]

@@ -7,9 +7,11 @@ import re
 from typing import TYPE_CHECKING, Any, Final
 
 import pdauth.emulator.query as query
-from pdauth.emulator.engine import Event, Reply, json_object
+from pdauth.emulator.endpoint import Endpoint, Table
+from pdauth.emulator.engine import json_object
 from pdauth.emulator.errors import invalid, not_found
 from pdauth.emulator.render import dumps
+from pdauth.emulator.reply import Event, Reply
 from pdauth.emulator.schema import is_int
 from pdauth.emulator.store import Row
 from pdauth.emulator.timefmt import v1_time
@@ -24,20 +26,20 @@ NOTE_LINKS: Final = {"deal_id": "deal", "person_id": "person", "org_id": "organi
 PINS: Final = ("lead", "deal", "organization", "person", "project", "task")
 
 
-def routes(endpoint: Any) -> list[tuple[re.Pattern[str], dict[str, Any]]]:
+def routes() -> Table:
     read = ("deals:read", "deals:full", "contacts:read", "contacts:full")
     write = ("deals:full", "contacts:full")
     return [
         (
             re.compile("/api/v1/notes"),
-            {"GET": endpoint(list_notes, read, "list"), "POST": endpoint(add_note, write, "update")},
+            {"GET": Endpoint(list_notes, read, "list"), "POST": Endpoint(add_note, write, "update")},
         ),
         (
             re.compile(r"/api/v1/notes/(?P<id>[^/]+)"),
             {
-                "GET": endpoint(get_note, read, "get"),
-                "PUT": endpoint(update_note, write, "update"),
-                "DELETE": endpoint(delete_note, write, "update"),
+                "GET": Endpoint(get_note, read, "get"),
+                "PUT": Endpoint(update_note, write, "update"),
+                "DELETE": Endpoint(delete_note, write, "update"),
             },
         ),
     ]

@@ -23,7 +23,7 @@ from pdauth.emulator.timefmt import rfc3339
 if TYPE_CHECKING:
     from pdauth.emulator.clock import Clock
     from pdauth.emulator.config import EmulatorConfig
-    from pdauth.emulator.engine import Event
+    from pdauth.emulator.reply import Event
     from pdauth.emulator.stats import Stats
     from pdauth.emulator.store import Row
     from pdauth.emulator.world import World

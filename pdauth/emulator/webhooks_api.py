@@ -11,9 +11,11 @@ import re
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
-from pdauth.emulator.engine import Reply, json_object
+from pdauth.emulator.endpoint import Endpoint, Table
+from pdauth.emulator.engine import json_object
 from pdauth.emulator.errors import ApiError, invalid, not_found
 from pdauth.emulator.render import dumps
+from pdauth.emulator.reply import Reply
 from pdauth.emulator.store import Row
 from pdauth.emulator.timefmt import rfc3339
 
@@ -41,13 +43,13 @@ READ: Final = ("admin", "webhooks:read", "webhooks:full")  # the SDK names admin
 WRITE: Final = ("admin", "webhooks:full")
 
 
-def routes(endpoint: Any) -> list[tuple[re.Pattern[str], dict[str, Any]]]:
+def routes() -> Table:
     return [
         (
             re.compile("/api/v1/webhooks"),
-            {"GET": endpoint(list_hooks, READ, "list"), "POST": endpoint(add_hook, WRITE, "update")},
+            {"GET": Endpoint(list_hooks, READ, "list"), "POST": Endpoint(add_hook, WRITE, "update")},
         ),
-        (re.compile(r"/api/v1/webhooks/(?P<id>[^/]+)"), {"DELETE": endpoint(delete_hook, WRITE, "update")}),
+        (re.compile(r"/api/v1/webhooks/(?P<id>[^/]+)"), {"DELETE": Endpoint(delete_hook, WRITE, "update")}),
     ]
 
 
