@@ -24,7 +24,9 @@ STATE = "s" * 43
 def listener() -> object:
     port = free_port()
     inbox = CallbackInbox(STATE)
-    with CallbackListener(f"http://127.0.0.1:{port}/callback", inbox) as lst:
+    # A short linger: most tests here never fetch the page a good callback is owed (tests of the linger
+    # itself make their own listener), and each would otherwise wait the full 5 s for it at the end.
+    with CallbackListener(f"http://127.0.0.1:{port}/callback", inbox, linger=0.2) as lst:
         lst.base = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]
         yield lst
 
