@@ -87,21 +87,7 @@ def _profile_status(ctx: Context, name: str, selected: bool) -> ProfileStatus:
         return replace(status, problem=getattr(exc, "message", str(exc)))
     if tokens is None:
         return replace(status, source=ctx.store.describe(), problem="not logged in")
-    if saved.refresh_rejected_at is not None:
-        from pdauth.hotpath.times import iso_utc
-
-        return replace(
-            status,
-            api_domain=tokens.api_domain,
-            scopes=tokens.scopes,
-            expires_at=tokens.expires_at,
-            refresh_deadline=tokens.refresh_deadline,
-            source=ctx.store.describe(),
-            usable=False,
-            problem=f"Pipedrive rejected the refresh token at {iso_utc(saved.refresh_rejected_at)} "
-            f"(invalid_grant): run `pdauth login{ctx.profile_flag}`",
-        )
-    return replace(
+    stored = replace(
         status,
         api_domain=tokens.api_domain,
         scopes=tokens.scopes,
@@ -109,6 +95,16 @@ def _profile_status(ctx: Context, name: str, selected: bool) -> ProfileStatus:
         refresh_deadline=tokens.refresh_deadline,
         source=ctx.store.describe(),
         usable=_usable(tokens, ctx.now()),
+    )
+    if saved.refresh_rejected_at is None:
+        return stored
+    from pdauth.hotpath.times import iso_utc
+
+    return replace(
+        stored,
+        usable=False,
+        problem=f"Pipedrive rejected the refresh token at {iso_utc(saved.refresh_rejected_at)} "
+        f"(invalid_grant): run `pdauth login{ctx.profile_flag}`",
     )
 
 
