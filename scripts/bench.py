@@ -2,8 +2,8 @@
 """`make bench`: pdauth's performance targets as ratios measured side by side in one run.
 
 P1 `pdauth token` (valid stored token) / the naive `keyring.get_password` one-liner, same backend: <= 0.9
-P2 `pdauth call /api/v1/deals --paginate` (50 pages x 500) / a bare requests.Session loop:      <= 1.2
-P3 peak RSS of that call at 50 pages / at 5 pages:                                               <= 1.1
+P2 `pdauth call /api/v2/deals --paginate` (50 pages x 500) / a bare requests.Session loop:      <= 1.2
+P3 peak RSS of `call /api/v1/deals --paginate` at 50 pages / at 5 pages (v1: an offset picks 5): <= 1.1
 P4 32 `pdauth token` started together on an expired token / one refreshing `pdauth token`:        <= 3
 P5 `pdauth token` (valid) / `gh auth token` (Go, its token in its own hosts.yml):                  <= 1.0
    `pdauth token` (valid) / (`python -I -S -c pass` + `secret-tool lookup`, the floor of Python):   <= 1.5
@@ -193,20 +193,21 @@ def main() -> int:
             # P2 and P3
             fetch = (
                 "import requests, sys\n"
-                "s = requests.Session(); h = {'Authorization': 'Bearer ' + sys.argv[1]}; start = 0\n"
+                "s = requests.Session(); h = {'Authorization': 'Bearer ' + sys.argv[1]}; q = {'limit': 500}\n"
                 "for _ in range(int(sys.argv[3])):\n"
-                "    d = s.get(sys.argv[2] + '/api/v1/deals', params={'start': start, 'limit': 500}, headers=h).json()\n"
+                "    d = s.get(sys.argv[2] + '/api/v2/deals', params=q, headers=h).json()\n"
                 "    sys.stdout.write(str(len(d['data'])))\n"
-                "    p = d['additional_data']['pagination']\n"
-                "    if not p.get('more_items_in_collection'): break\n"
-                "    start = p['next_start']\n"
+                "    cursor = d['additional_data'].get('next_cursor')\n"
+                "    if not cursor: break\n"
+                "    q = {'limit': 500, 'cursor': cursor}\n"
             )
             token = subprocess.run(
                 [PDAUTH, "token"], env=env, check=True, capture_output=True, text=True
             ).stdout.strip()
             per_run = 0.0
-            call = [PDAUTH, "call", "/api/v1/deals", "--paginate", "--limit-per-page", "500"]
+            call = [PDAUTH, "call", "/api/v2/deals", "--paginate", "--limit-per-page", "500"]
             base_cmd = [sys.executable, "-c", fetch, token, url, "50"]
+            call_v1 = [PDAUTH, "call", "/api/v1/deals", "--paginate", "--limit-per-page", "500"]
             if wanted("P2"):
                 mine, base = alternate(call, base_cmd, env)
                 rows.append(("P2 call --paginate 50x500 (s)", mine, base, 1.2))
@@ -218,9 +219,9 @@ def main() -> int:
                 timed(call, env)
                 per_run = connections() - c1 - own
             if wanted("P3"):
-                rss_50 = statistics.median(timed(call, env)[1] for _ in range(3))
+                rss_50 = statistics.median(timed(call_v1, env)[1] for _ in range(3))
                 # 5 pages: the same command over the last 2,500 of the same deals
-                call_5 = [*call, "-q", "start=22500"]
+                call_5 = [*call_v1, "-q", "start=22500"]
                 rss_5 = statistics.median(timed(call_5, env)[1] for _ in range(3))
                 rows.append(("P3 peak RSS 50 pages vs 5 (KiB)", rss_50, rss_5, 1.1))
 
