@@ -48,6 +48,10 @@ class ConfigError(PdauthError):
     exit_code = ExitCode.USAGE
 
 
+class UsageError(ConfigError):
+    """The command line itself is wrong (typer's parsing failed): an unknown option, a missing value."""
+
+
 class MissingClientCredentials(ConfigError):
     hint = (
         "Set PIPEDRIVE_CLIENT_ID and PIPEDRIVE_CLIENT_SECRET, or run `pdauth login` in a terminal "

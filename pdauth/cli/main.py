@@ -8,7 +8,7 @@ from typing import Any
 # Imported for their side effect: each module registers its commands on `app`.
 from pdauth.cli.app import app
 from pdauth.cli.commands import auth, call, doctor, emulator  # noqa: F401
-from pdauth.errors import Interrupted, PdauthError, report, terminal_safe
+from pdauth.errors import Interrupted, PdauthError, UsageError, report
 
 # Global flags a user may also type after the command (`pdauth whoami -v`, `pdauth token -q`), except
 # where the command has an option of that name itself (`call -q` is its --query).
@@ -81,9 +81,8 @@ def _usage_error(exc: Any) -> int:
         rich_utils.rich_format_error(exc)
         return code
     ctx = getattr(exc, "ctx", None)
-    where = f" Run `{ctx.command_path} --help` for the options." if ctx is not None else ""
-    message = exc.format_message().rstrip(".")
-    sys.stderr.write(f"error: {terminal_safe(message)}.{where}\n")
+    hint = f"Run `{ctx.command_path} --help` for the options" if ctx is not None else ""
+    report(UsageError(exc.format_message(), hint=hint))
     return code
 
 

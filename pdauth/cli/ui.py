@@ -87,10 +87,6 @@ class TerminalReporter:
             yield
 
 
-def error(message: str) -> None:
-    err().print(f"[bold red]error:[/] {markup_safe(message)}", soft_wrap=True)
-
-
 def _prompting(ask: Callable[[], object]) -> object:
     """Ctrl-C at a prompt ends the command as Ctrl-C anywhere does: one line, exit 130 (click would print
     "Aborted!" and exit 1)."""

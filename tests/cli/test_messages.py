@@ -115,7 +115,9 @@ def test_ctrl_c_at_a_prompt_is_one_line_and_exit_130(cli: CLI) -> None:
 def test_usage_errors_are_one_plain_line_off_a_terminal(cli: CLI) -> None:
     r = cli("whoami", "--bogus")
     assert r.returncode == 2
-    assert r.stderr == "error: No such option: --bogus. Run `pdauth whoami --help` for the options.\n"
+    assert (
+        r.stderr == "error: No such option: --bogus. Run `pdauth whoami --help` for the options\n"
+    )  # as every error line: no period after the hint
     r = cli("call")
     assert r.returncode == 2 and only_line(r).startswith("error: Missing argument")
 
