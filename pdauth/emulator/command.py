@@ -27,6 +27,10 @@ _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 def emulator(
     port: Annotated[int, typer.Option(help="Port to listen on; 0 picks a free one (printed).")] = 8977,
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    public_url: Annotated[
+        str | None,
+        typer.Option(help="The URL clients reach it at (behind TLS or a proxy): handed out as api_domain."),
+    ] = None,
     client_id: Annotated[str, typer.Option(help="The registered app's client id.")] = "demo-client-id",
     client_secret: Annotated[
         str,
@@ -107,6 +111,7 @@ def emulator(
             client_secret=client_secret,
             redirect_uri=redirect_uri,
             host=host,
+            public_url=public_url.rstrip("/") if public_url else None,
             port=port,
             auto_approve=auto_approve,
             auto_deny=auto_deny,

@@ -76,6 +76,9 @@ class EmulatorConfig:
     redirect_uri: str = "http://127.0.0.1:8976/callback"
     host: str = "127.0.0.1"
     port: int = 0
+    # The address clients reach this emulator at, handed out as the OAuth base URL and api_domain, when
+    # that is not its own (a TLS front, a proxy); None: http://HOST:PORT as bound.
+    public_url: str | None = None
     auto_approve: bool = False
     auto_deny: bool = False
     scopes: tuple[str, ...] = DEFAULT_SCOPES

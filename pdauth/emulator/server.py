@@ -13,7 +13,6 @@ import traceback
 from http.server import ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
 
 from pdauth.emulator.app import App
 from pdauth.emulator.config import EmulatorConfig
@@ -117,6 +116,7 @@ class Emulator:
         self._app = App(self.config)
         self._log = RequestLog(self.config.log_stream, secrets=(self.config.client_secret,))
         self._server: EmulatorHTTPServer | None = None
+        self._port = 0
         self._thread: threading.Thread | None = None
         self._used = False
 
@@ -127,7 +127,8 @@ class Emulator:
         self._used = True
         server = EmulatorHTTPServer(self._app, self._log, (self.config.host, self.config.port))
         self._server = server
-        self._app.base_url = _origin(self.config.host, server.server_port)
+        self._port = int(server.server_port)
+        self._app.base_url = self.config.public_url or _origin(self.config.host, server.server_port)
         self._thread = threading.Thread(
             target=server.serve,
             name=f"pdauth-emulator-{server.server_port}",
@@ -153,9 +154,18 @@ class Emulator:
             raise RuntimeError("the emulator is not started")
         return self._app.base_url
 
+    def advertise(self, public_url: str) -> None:
+        """Hand out `public_url` as the OAuth base URL and api_domain from now on: for a TLS front or a
+        proxy put in front of this emulator once its port is known (`EmulatorConfig.public_url` when the
+        address is known beforehand)."""
+        self._app.base_url = public_url.rstrip("/")
+
     @property
     def port(self) -> int:
-        return int(urlsplit(self.base_url).port or 0)
+        """The port it listens on (whatever `public_url` it hands out)."""
+        if not self._port:
+            raise RuntimeError("the emulator is not started")
+        return self._port
 
     @property
     def running(self) -> bool:

@@ -146,8 +146,7 @@ def tls_emulator(emulator: object, tmp_path: Path) -> Iterator[tuple[str, Path]]
     ca, cert, key = make_ca_and_cert(tmp_path / "pki")
     with TlsFront(emulator.port, cert, key) as front:  # type: ignore[attr-defined]
         # The emulator hands out its own base URL as api_domain: make that the https one, as Pipedrive's is.
-        # (A private attribute: the emulator has no option for a public URL yet.)
-        emulator._app.base_url = front.url  # type: ignore[attr-defined]
+        emulator.advertise(front.url)  # type: ignore[attr-defined]
         yield front.url, ca
 
 

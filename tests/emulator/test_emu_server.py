@@ -278,3 +278,21 @@ def test_ipv6_loopback_host(make_emulator, driver_for):
     tokens = drv.login()
     assert tokens["api_domain"] == emu.base_url
     assert drv.me(tokens["access_token"]).status_code == 200
+
+
+def test_a_public_url_is_handed_out_as_the_api_domain() -> None:
+    import io
+
+    import requests
+
+    from pdauth.emulator import Emulator, EmulatorConfig
+
+    config = EmulatorConfig(
+        port=0, auto_approve=True, public_url="https://front.example:8443", log_stream=io.StringIO()
+    )
+    with Emulator(config) as emu:
+        assert emu.base_url == "https://front.example:8443" and emu.port > 0
+        local = f"http://127.0.0.1:{emu.port}"
+        assert requests.get(f"{local}/__emulator/stats", timeout=5).status_code == 200
+        emu.advertise("https://other.example/")
+        assert emu.base_url == "https://other.example"
