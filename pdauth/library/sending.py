@@ -11,12 +11,17 @@ from collections.abc import Mapping
 from typing import Any
 
 import requests
+import urllib3
 
 from pdauth.call.transport import TransportError
+from pdauth.core.network import proxy_for
+from pdauth.errors import ConfigError
 
 # What requests raises when there is no (complete) response: the Retrier's TransportError, named as
 # requests names it (ConnectionError, ConnectTimeout, ReadTimeout, SSLError, ProxyError, ...).
 NO_RESPONSE = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+# Failures before any byte of the request left: repeating those is safe for every method.
+NOT_SENT = (requests.ConnectTimeout, requests.exceptions.ProxyError, requests.exceptions.SSLError)
 
 
 class Outgoing:
@@ -52,8 +57,11 @@ class Reply:
 class RequestsSender:
     """Sends prepared requests through `session` (its adapters, mounts and hooks) with `settings`."""
 
-    def __init__(self, session: requests.Session, settings: Mapping[str, Any]) -> None:
+    def __init__(
+        self, session: requests.Session, settings: Mapping[str, Any], env: Mapping[str, str]
+    ) -> None:
         self._session = session
+        self._env = env  # where the proxy in effect is read, for the message of a failure
         self._settings = {**settings, "allow_redirects": False}
         self._last: requests.Response | None = None
 
@@ -63,6 +71,19 @@ class RequestsSender:
         try:
             response = self._session.send(request.prepared, timeout=timeout, **self._settings)
         except NO_RESPONSE as exc:
-            raise TransportError(type(exc).__name__, exc) from exc
+            raise self._failure(exc, request.url) from exc
         self._last = response
         return Reply(response)
+
+    def _failure(self, exc: requests.RequestException, url: str) -> TransportError:
+        """As pdauth.call.transport describes its own failures: the proxy it went through, and whether
+        the request left (a refused connection: urllib3's NewConnectionError, before anything is sent)."""
+        try:
+            proxy = proxy_for(url, self._env)
+        except ConfigError:
+            proxy = None
+        reason = getattr(exc.args[0] if exc.args else None, "reason", None)  # urllib3's MaxRetryError
+        refused = isinstance(reason, urllib3.exceptions.NewConnectionError)
+        return TransportError(
+            type(exc).__name__, exc, proxy=proxy, sent=not (isinstance(exc, NOT_SENT) or refused)
+        )

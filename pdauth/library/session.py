@@ -134,7 +134,7 @@ class Session(requests.Session):
             timeout=_timeouts(timeout),
             sleep=self._ctx.deps.reporter.wait,
         )
-        retrier = Retrier(RequestsSender(self, settings), policy)
+        retrier = Retrier(RequestsSender(self, settings, self._ctx.env), policy)
         idempotent = is_idempotent(verb)
 
         def attempt(access: AccessToken) -> Reply:

@@ -16,10 +16,8 @@ from tests.conftest import CLI
 from tests.library.support import PASSED_ON, Clock, Recorder
 
 
-@pytest.fixture
-def logged_in(cli: CLI, emulator: Any, monkeypatch: pytest.MonkeyPatch) -> CLI:
-    """A login done (by pdauth's login flow, in this process: a CLI login costs seconds a test) into the
-    store the CLI fixture uses; os.environ is the CLI's; the emulator's stats count only what follows."""
+def log_in() -> None:
+    """A login to the emulator by pdauth's login flow, in this process, on os.environ as it is."""
     import os
 
     from pdauth.core.context import Context, Deps
@@ -27,12 +25,25 @@ def logged_in(cli: CLI, emulator: Any, monkeypatch: pytest.MonkeyPatch) -> CLI:
     from tests.call.support import browser
     from tests.support.fakes import QuietLoginUI
 
+    flow.login(Context(Deps(env=dict(os.environ), open_browser=browser)), QuietLoginUI(), timeout=20)
+
+
+@pytest.fixture
+def cli_env(cli: CLI, monkeypatch: pytest.MonkeyPatch) -> CLI:
+    """os.environ is the CLI fixture's (config dir, OAuth URL, the test keyring), not yet logged in."""
     for name, value in cli.env.items():
         if name.startswith(PASSED_ON):
             monkeypatch.setenv(name, value)
-    flow.login(Context(Deps(env=dict(os.environ), open_browser=browser)), QuietLoginUI(), timeout=20)
-    emulator.reset_stats()
     return cli
+
+
+@pytest.fixture
+def logged_in(cli_env: CLI, emulator: Any) -> CLI:
+    """A login done into the store the CLI fixture uses (in this process: a CLI login costs seconds a
+    test); os.environ is the CLI's; the emulator's stats count only what follows."""
+    log_in()
+    emulator.reset_stats()
+    return cli_env
 
 
 @pytest.fixture

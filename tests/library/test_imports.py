@@ -31,6 +31,7 @@ SESSION_MODULES = {
     "pdauth.core.context",
     "pdauth.core.http",
     "pdauth.core.identity",
+    "pdauth.core.network",
     "pdauth.core.oauth",
     "pdauth.core.redact",
     "pdauth.core.refresh",
