@@ -6,6 +6,7 @@ The host is not part of the spec: the request always goes to the profile's api_d
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
@@ -123,6 +124,7 @@ def parse_path(raw: str) -> tuple[str | None, str, list[tuple[str, str]]]:
     return origin, path, parse_qsl(query, keep_blank_values=True)
 
 
+@functools.lru_cache(maxsize=64)  # pure, and asked of the same api_domain for every request of a Session
 def normalise_origin(url: str) -> str:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()

@@ -188,10 +188,11 @@ class Session(requests.Session):
     ) -> Any:  # requests' private _Settings TypedDict
         """This Session's settings first (a caller's proxies or verify win), then pdauth's network
         session's: the proxy and CA bundle rules every other pdauth request follows."""
-        mine = super().merge_environment_settings(url, proxies, stream, verify, cert)
-        return self._network.merge_environment_settings(
-            url, mine["proxies"], mine["stream"], mine["verify"], mine["cert"]
-        )
+        if self.proxies or self.stream or self.verify is not True or self.cert is not None:
+            mine = super().merge_environment_settings(url, proxies, stream, verify, cert)
+            proxies, stream, verify, cert = mine["proxies"], mine["stream"], mine["verify"], mine["cert"]
+        # (else this Session holds requests' defaults: merging them first would change nothing)
+        return self._network.merge_environment_settings(url, proxies, stream, verify, cert)
 
     def close(self) -> None:
         super().close()

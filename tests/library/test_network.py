@@ -101,3 +101,23 @@ def test_a_proxy_that_is_down_is_the_cli_line_and_not_retried(
     assert sleeps.calls == []
     r = logged_in("call", "/v1/users/me", HTTP_PROXY=down)
     assert r.stderr.strip() == f"error: {caught.value.one_line()}"
+
+
+def test_settings_a_caller_puts_on_the_session_win_as_in_requests(
+    cli_env: CLI,
+    emulator: Any,
+    tls_emulator: tuple[str, Path],
+    proxy: RunningProxy,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url, ca = tls_emulator
+    monkeypatch.setenv("PDAUTH_OAUTH_URL", url)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca))
+    log_in()
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    with pdauth.Session() as s:
+        s.verify = str(ca)  # requests' own setting, instead of the environment's CA bundle
+        s.proxies = {"https": proxy.url}
+        assert s.get("/v1/users/me").status_code == 200
+        assert s.get("/v1/users/me", proxies={"https": ""}).status_code == 200  # a request's own: no proxy
+    assert proxy.seen().count(f"CONNECT {url.removeprefix('https://')}") == 1
