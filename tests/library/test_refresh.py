@@ -224,3 +224,17 @@ def test_a_refresh_the_server_refuses_raises_the_cli_error_and_keeps_the_store(
     assert keyring_file(logged_in.env).read_bytes() == store_bytes
     assert "Run `pdauth login`" in caught.value.one_line()
     assert caught.value.exit_code == 4
+
+
+def test_a_401_that_persists_after_the_refresh_is_one_refresh_then_the_cli_error(
+    logged_in: CLI, emulator: Any
+) -> None:
+    unauthorized = '{"success": false, "error": "unauthorized access", "errorCode": 401}'
+    emulator.inject_fault(endpoint="/api/v1/users/me", status=401, count=5, body=unauthorized)
+    with pdauth.Session() as s, pytest.raises(pdauth.AccessTokenRejected) as caught:
+        s.get("/v1/users/me")
+    assert grants(emulator) == 1
+    assert emulator.stats()["faults_triggered"] == 2  # the request, and its one repeat
+    assert caught.value.one_line() == (
+        f"{emulator.base_url} rejected the access token even right after a refresh (401). Run `pdauth login`"
+    )

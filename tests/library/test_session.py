@@ -142,3 +142,39 @@ def test_query_values_are_spelled_as_pipedrive_reads_them(
         "/api/v2/deals?status=open&include_labels=true&ids=1&ids=2",
         "/api/v2/deals?archived=false",
     ]
+
+
+def test_the_profile_is_chosen_as_the_cli_chooses_it(
+    logged_in: CLI, emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`profile=`, else PDAUTH_PROFILE, else the config file's default profile (`pdauth switch`)."""
+    from tests.library.conftest import log_in
+
+    emulator.set_identity(user_id=42, user_name="Staging User")
+    monkeypatch.setenv("PDAUTH_PROFILE", "staging")
+    log_in()  # as the staging profile
+    monkeypatch.delenv("PDAUTH_PROFILE")
+
+    def user(**kwargs: Any) -> int:
+        with pdauth.Session(**kwargs) as s:
+            return int(s.get("/v1/users/me").json()["data"]["id"])
+
+    assert (user(), user(profile="staging")) == (777, 42)
+    monkeypatch.setenv("PDAUTH_PROFILE", "staging")
+    assert (user(), user(profile="default")) == (42, 777)
+    monkeypatch.delenv("PDAUTH_PROFILE")
+    assert logged_in("switch", "staging").returncode == 0
+    assert user() == 42
+
+
+@pytest.mark.emulator(deals=250)
+def test_paginate_follows_v1_offsets_and_v2_cursors_alike(session: Any, emulator: Any) -> None:
+    v2 = [d["id"] for d in session.paginate("/v2/deals", params={"limit": 100})]
+    v1 = [d["id"] for d in session.paginate("/api/v1/deals", params={"limit": 100})]
+    assert len(v2) == 250 and sorted(v1) == sorted(v2)
+    assert emulator.stats()["api_responses"] == {"200": 6}  # three pages each
+    first_v1 = session.get("/v1/deals", params={"limit": 100}).json()["additional_data"]
+    assert first_v1["pagination"]["next_start"] == 100  # v1's offsets, really
+    assert [d["id"] for d in session.paginate("/v2/deals?limit=100", params={"status": "open"})] == [
+        d["id"] for d in session.paginate("/v2/deals") if d["status"] == "open"
+    ]
