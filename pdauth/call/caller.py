@@ -17,7 +17,7 @@ from functools import cached_property
 from typing import Any, Final
 
 from pdauth import envvars
-from pdauth.call.pagination import first_query, next_query, page_items
+from pdauth.call.pagination import first_query, walk
 from pdauth.call.retry import Retrier, RetryPolicy
 from pdauth.call.spec import RequestSpec, target_url
 from pdauth.call.transport import HttpRequest, HttpResponse, Transport, prepare
@@ -129,14 +129,15 @@ class ApiCaller:
         """The `data` items of every page, one page at a time (nothing is kept once it is yielded)."""
         if spec.method != "GET":
             raise RequestSpecError(f"--paginate works with GET only, not {spec.method}")
-        query: tuple[tuple[str, str], ...] | None = first_query(spec.query, limit)
-        while query is not None:
+
+        def fetch(query: tuple[tuple[str, str], ...]) -> dict[str, Any]:
             response = self.send(spec.with_query(query))
             body = response.json
             if not isinstance(body, dict):
                 raise ApiRequestFailed(f"GET {spec.path} answered {response.status} without a JSON object")
-            yield page_items(body)
-            query = next_query(body, query)
+            return body
+
+        yield from walk(spec.query, limit, fetch)
 
     def preview(self, spec: RequestSpec, *, paginate_limit: int | None = None) -> RequestPreview:
         """What would be sent, without sending anything or refreshing any token."""

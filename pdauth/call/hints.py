@@ -83,18 +83,40 @@ def http_error(
     waited: float = 0.0,
     response: object = None,
 ) -> ApiHttpError:
+    message, hint = http_error_text(
+        method, path, status, reason, body, granted=granted, idempotent=idempotent, waited=waited
+    )
+    return ApiHttpError(message, hint, status=status, response=response)
+
+
+def http_error_text(
+    method: str,
+    path: str,
+    status: int,
+    reason: str,
+    body: Any,
+    *,
+    granted: tuple[str, ...] = (),
+    idempotent: bool = True,
+    waited: float = 0.0,
+    wait_option: str = "--max-wait",
+) -> tuple[str, str]:
+    """(message, hint) of an HTTP error: `METHOD /path: HTTP status text`, and the next step. The library
+    builds its own exception from them and names its own `wait_option`."""
     text = error_text(body) or reason or "error"
     message = f"{method} {path}: HTTP {status} {text}"
-    return ApiHttpError(
-        message,
-        _hint(method, path, status, text, granted, idempotent, waited),
-        status=status,
-        response=response,
-    )
+    return message, _hint(method, path, status, text, granted, idempotent, waited, wait_option)
 
 
 def _hint(
-    method: str, path: str, status: int, text: str, granted: tuple[str, ...], idempotent: bool, waited: float
+    method: str,
+    path: str,
+    status: int,
+    text: str,
+    granted: tuple[str, ...],
+    idempotent: bool,
+    waited: float,
+    wait_option: str,
 ) -> str:
     if status == 403:
         return (
@@ -123,8 +145,8 @@ def _hint(
         return f"Check the fields and query parameters against {DOCS}"
     if status == 429:
         return (
-            f"Pipedrive's rate limit did not clear within --max-wait (waited {waited:.0f} s in total); "
-            "try again later or raise --max-wait"
+            f"Pipedrive's rate limit did not clear within {wait_option} (waited {waited:.0f} s in total); "
+            f"try again later or raise {wait_option}"
         )
     if status >= 500:
         if not idempotent:

@@ -8,7 +8,7 @@ v2 searches (`/api/v2/itemSearch`, `/api/v2/deals/search`...) page by cursor too
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Final
 
 from pdauth.errors import ApiRequestFailed
@@ -16,6 +16,16 @@ from pdauth.errors import ApiRequestFailed
 MAX_LIMIT: Final = 500  # Pipedrive's ceiling for `limit`, v1 and v2
 
 Pairs = tuple[tuple[str, str], ...]
+
+
+def walk(query: Iterable[tuple[str, str]], limit: int, fetch: Callable[[Pairs], Any]) -> Iterator[list[Any]]:
+    """The items of every page, a page at a time: `fetch(query)` gets one page's body, and the next
+    query comes from that body. Lazy: the next page is asked for only once this one has been taken."""
+    pairs: Pairs | None = first_query(query, limit)
+    while pairs is not None:
+        body = fetch(pairs)
+        yield page_items(body)
+        pairs = next_query(body, pairs)
 
 
 def first_query(query: Iterable[tuple[str, str]], limit: int) -> Pairs:

@@ -1,7 +1,9 @@
 """Sending one request patiently: 429s waited out, 5xx and dropped connections retried (idempotent only).
 
 Every wait of one command draws on a single budget (`max_wait`), so a run never stalls unboundedly; the
-sleep is injected (tests pass a fast one, the CLI one that shows a spinner while it waits).
+sleep is injected (tests pass a fast one, the CLI one that shows a spinner while it waits). The same loop
+serves `pdauth call`'s http.client transport and the library's requests Session: it needs of a request
+its method and URL, and of a response its status and headers (`Sender`).
 """
 
 from __future__ import annotations
@@ -9,19 +11,41 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import Final, Generic, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from pdauth.call.transport import TransportError
 from pdauth.core.http import TIMEOUT
 from pdauth.errors import ApiRequestFailed
 
-if TYPE_CHECKING:
-    from pdauth.call.transport import HttpRequest, HttpResponse, Transport
-
 log = logging.getLogger(__name__)
+
+
+class Outgoing(Protocol):
+    @property
+    def method(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+
+
+class Incoming(Protocol):
+    @property
+    def status(self) -> int: ...
+    @property
+    def headers(self) -> Mapping[str, str] | Iterable[tuple[str, str]]: ...
+
+
+Req = TypeVar("Req", bound=Outgoing, contravariant=True)
+Resp = TypeVar("Resp", bound=Incoming, covariant=True)
+
+
+class Sender(Protocol[Req, Resp]):
+    """One HTTP client: a response of any status, or TransportError when there is none."""
+
+    def send(self, request: Req, timeout: tuple[float, float]) -> Resp: ...
+
 
 # sleep(seconds, reason); `f"{reason} {seconds:.1f} s"` reads as a sentence for a spinner.
 Sleep = Callable[[float, str], None]
@@ -77,15 +101,19 @@ def _seconds(value: str, now: float) -> float | None:
         return None
 
 
-class Retrier:
+Out = TypeVar("Out", bound=Outgoing)
+In = TypeVar("In", bound=Incoming)
+
+
+class Retrier(Generic[Out, In]):
     """Sends prepared requests over one transport; remembers how much of the wait budget is spent."""
 
-    def __init__(self, transport: Transport, policy: RetryPolicy) -> None:
+    def __init__(self, transport: Sender[Out, In], policy: RetryPolicy) -> None:
         self.transport = transport
         self.policy = policy
         self.waited = 0.0
 
-    def send(self, prepared: HttpRequest, *, idempotent: bool) -> HttpResponse:
+    def send(self, prepared: Out, *, idempotent: bool) -> In:
         """The final response (a 429 or 5xx ends up here once the budget or the retries run out).
 
         Raises ApiRequestFailed when the connection fails for good. Redirects are never followed (the
@@ -130,9 +158,7 @@ class Retrier:
         self.policy.sleep(seconds, reason)
         return True
 
-    def _connection_error(
-        self, prepared: HttpRequest, exc: TransportError, idempotent: bool
-    ) -> ApiRequestFailed:
+    def _connection_error(self, prepared: Out, exc: TransportError, idempotent: bool) -> ApiRequestFailed:
         from pdauth.core.network import connection_failure
 
         host = urlsplit(prepared.url).netloc

@@ -6,6 +6,7 @@ The host is not part of the spec: the request always goes to the profile's api_d
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
@@ -19,6 +20,9 @@ from pdauth.errors import ForeignHostRefused, RequestSpecError
 
 METHODS: Final = ("GET", "POST", "PUT", "PATCH", "DELETE")
 BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
+# Only these may be repeated after a 5xx or a dropped connection: the first attempt may have taken
+# effect, and a second POST would create a second deal (PATCH is not idempotent either, RFC 5789).
+IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _API_PATH: Final = re.compile(r"/api/v\d+(/.*)?")
 _SHORT_PATH: Final = re.compile(r"/v\d+(/.*)?")
 _FIELD_KEY: Final = re.compile(r"(?P<name>[^\[\]]+)(?P<subs>(?:\[[^\[\]]*\])*)")
@@ -41,9 +45,7 @@ class RequestSpec:
 
     @property
     def idempotent(self) -> bool:
-        # Only these may be repeated after a 5xx or a dropped connection: the first attempt may have
-        # taken effect, and a second POST would create a second deal.
-        return self.method in ("GET", "PUT", "DELETE")
+        return is_idempotent(self.method)
 
     def with_query(self, query: Iterable[tuple[str, str]]) -> RequestSpec:
         return RequestSpec(self.method, self.path, tuple(query), self.headers, self.body, self.origin)
@@ -122,6 +124,7 @@ def parse_path(raw: str) -> tuple[str | None, str, list[tuple[str, str]]]:
     return origin, path, parse_qsl(query, keep_blank_values=True)
 
 
+@functools.lru_cache(maxsize=64)  # pure, and asked of the same api_domain for every request of a Session
 def normalise_origin(url: str) -> str:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
@@ -130,15 +133,25 @@ def normalise_origin(url: str) -> str:
     return f"{scheme}://{'[' + host + ']' if ':' in host else host}:{port}"
 
 
+def is_idempotent(method: str) -> bool:
+    return method.upper() in IDEMPOTENT_METHODS
+
+
 def target_url(spec: RequestSpec, api_domain: str) -> str:
     """The URL for `spec` on `api_domain`; ForeignHostRefused when a full URL named another origin."""
-    if spec.origin is not None and spec.origin != normalise_origin(api_domain):
+    check_origin(spec.origin, api_domain)
+    return api_domain.rstrip("/") + spec.path
+
+
+def check_origin(origin: str | None, api_domain: str) -> None:
+    """ForeignHostRefused unless `origin` (normalised; None for a bare path) is the api_domain's own: the
+    one rule for where the token may go, for `pdauth call` and the library's Session alike."""
+    if origin is not None and origin != normalise_origin(api_domain):
         raise ForeignHostRefused(
-            f"Refusing to send the access token to {_shown(spec.origin)}: it only goes to the profile's "
+            f"Refusing to send the access token to {_shown(origin)}: it only goes to the profile's "
             f"api_domain {api_domain}",
             hint="Give a path such as /api/v1/deals (it is sent to the api_domain), or use another profile",
         )
-    return api_domain.rstrip("/") + spec.path
 
 
 def _shown(origin: str) -> str:

@@ -173,7 +173,11 @@ def refresh_env(ctx: Context) -> TokenSet:
 
 
 def with_fresh_token(
-    ctx: Context, attempt: Callable[[AccessToken], T], access: AccessToken | None = None
+    ctx: Context,
+    attempt: Callable[[AccessToken], T],
+    access: AccessToken | None = None,
+    *,
+    renew: Callable[[AccessToken], AccessToken] | None = None,
 ) -> tuple[T, AccessToken]:
     """`attempt(access)` with a valid token, and the token it succeeded with.
 
@@ -181,6 +185,9 @@ def with_fresh_token(
     refreshed once, the way `pdauth refresh` does it but taking a refresh someone else made meanwhile,
     and `attempt` runs once more. A token from PIPEDRIVE_ACCESS_TOKEN cannot be refreshed: its rejection
     says which variable to replace.
+
+    `renew(rejected)` replaces that refresh for a caller that shares one token between threads (the
+    library's Session): it may hand back a token another thread refreshed meanwhile instead of refreshing.
     """
     access = access or current_token(ctx)
     try:
@@ -194,7 +201,7 @@ def with_fresh_token(
                 where=exc.where,
             ) from None
         log.debug("access token rejected (401); refreshing once")
-    fresh = refresh(ctx, stale_token=access.token)
+    fresh = renew(access) if renew is not None else refresh(ctx, stale_token=access.token)
     try:
         return attempt(fresh), fresh
     except AccessTokenRejected as exc:
