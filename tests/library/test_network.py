@@ -32,7 +32,7 @@ def tls_emulator(emulator: Any, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """The emulator behind TLS (a certificate of a test CA): (its https base URL, the CA's file)."""
     ca, cert, key = make_ca_and_cert(tmp_path / "pki")
     with TlsFront(emulator.port, cert, key) as front:
-        emulator._app.base_url = front.url  # the api_domain it hands out (as tests/e2e/test_proxies.py)
+        emulator.advertise(front.url)  # the api_domain it hands out, https as Pipedrive's
         yield front.url, ca
 
 
