@@ -51,9 +51,29 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def unused_fixed_port() -> int:
+    """A free port below the kernel's ephemeral range, for an address a test fixes before it listens.
+
+    A port from `free_port()` comes from the ephemeral range, where a server another test worker starts
+    on port 0 (an emulator, say) may take it before this test's listener binds it.
+    """
+    import random
+
+    low, high = 20000, 32000  # Linux hands out 32768 and up for port 0
+    for _ in range(100):
+        port = random.randint(low, high)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    return free_port()
+
+
 @pytest.fixture
 def redirect_uri() -> str:
-    return f"http://127.0.0.1:{free_port()}/callback"
+    return f"http://127.0.0.1:{unused_fixed_port()}/callback"
 
 
 @pytest.fixture
