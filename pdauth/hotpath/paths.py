@@ -12,6 +12,7 @@ import os
 import sys
 
 from pdauth.envvars import ENV_ACCESS_TOKEN, ENV_CONFIG_DIR, ENV_PROFILE, ENV_REFRESH_TOKEN
+from pdauth.hotpath import trust
 from pdauth.hotpath.json_read import loads
 
 TYPE_CHECKING = False  # not `from typing import ...`: see docs/performance.md
@@ -81,9 +82,14 @@ def profile_entry(option: str | None, env: Mapping[str, str]) -> tuple[str, str,
 
 
 def read_config(directory: str | os.PathLike[str]) -> object:
-    """The config file's JSON; FileNotFoundError when there is none, OSError or ValueError when unreadable."""
-    with open(os.path.join(directory, CONFIG_FILE), encoding="utf-8") as fh:
-        return loads(fh.read())
+    """The config file's JSON; FileNotFoundError when there is none, OSError or ValueError when unreadable.
+
+    UntrustedPath first when the config dir is not the user's own (pdauth.hotpath.trust): every front
+    door reads the config through here before anything else, so the check cannot be skipped.
+    """
+    trust.check_config_dir(directory)
+    data = trust.read_trusted(os.path.join(directory, CONFIG_FILE))
+    return loads(data.decode("utf-8"))
 
 
 def profile_name(option: str | None, env: Mapping[str, str], default_profile: object) -> str:
