@@ -7,12 +7,14 @@ problem, exit 2, with no request to the OAuth server and the stored tokens byte-
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import shutil
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -213,3 +215,35 @@ def test_the_library_refuses_too(victim: CLI, other: pwd.struct_passwd) -> None:
     with pytest.raises(UntrustedPath) as caught:
         pdauth.token(env=env)
     assert caught.value.path == str(config_of(victim) / "config.json")
+
+
+FAST_PATH_PROBE = """
+import sys
+from pdauth.cli.fast_token import fast_token
+code = fast_token(sys.argv[1:])
+print('CORE=' + ','.join(sorted(m for m in sys.modules if m.startswith(('pdauth.core', 'pdauth.store')))))
+sys.exit(code)
+"""
+
+
+@pytest.mark.parametrize("noted", ["valid", "due"])
+def test_the_token_fast_path_refuses_before_it_loads_the_core(
+    victim: CLI, other: pwd.struct_passwd, noted: str
+) -> None:
+    """`pdauth token` reads a valid token (hotpath.valid_token) or joins a refresh (hotpath.crowd) before
+    the core is loaded: the same check runs there, first."""
+    config = config_of(victim)
+    data = json.loads((config / "config.json").read_text())
+    data["profiles"]["default"]["expires_at"] = time.time() + (3600 if noted == "valid" else -60)
+    (config / "config.json").write_text(json.dumps(data))
+    give(other, "config.json")(config)
+    r = subprocess.run(
+        [sys.executable, "-c", FAST_PATH_PROBE, "token"],
+        env=victim.env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert r.returncode == int(ExitCode.USAGE), r.stderr
+    assert r.stdout == "CORE=\n", r.stdout
+    assert r.stderr.startswith(f"error: Refusing to use {config / 'config.json'}: it is owned by"), r.stderr
