@@ -8,13 +8,16 @@ import secrets
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from pdauth import envvars
 from pdauth.core import settings as cfg
 from pdauth.core.context import Context
 from pdauth.doctor.check import Check
 from pdauth.errors import PassphraseRequired
+
+if TYPE_CHECKING:
+    from pdauth.hotpath.trust import Problem
 
 PROBE_PREFIX: Final = "pdauth-doctor:probe-"  # ':' never occurs in a profile name, so never collides
 
@@ -35,10 +38,9 @@ def check_versions() -> Check:
 def check_permissions(ctx: Context) -> Check:
     """Whose the config dir, its files and the directories above it are (pdauth.hotpath.trust: a problem
     there blocks, since pdauth then reads nothing), then whether the modes are owner-only (a warning)."""
-    from pdauth.hotpath import trust
 
     directory = ctx.config_dir
-    refused = trust.problems(directory)
+    refused = _refused(ctx)
     if refused:
         detail = "; ".join(f"{p.path}: {p.what}" for p in refused)
         fix = "; ".join(dict.fromkeys(p.fix for p in refused))
@@ -59,9 +61,14 @@ def check_permissions(ctx: Context) -> Check:
 
 def config_is_untrusted(ctx: Context) -> bool:
     """Whether pdauth refuses the config dir: then no check may read it (doctor runs only the two above)."""
-    from pdauth.hotpath import trust
+    return bool(_refused(ctx))
 
-    return bool(trust.problems(ctx.config_dir))
+
+def _refused(ctx: Context) -> list[Problem]:
+    from pdauth.hotpath import trust
+    from pdauth.hotpath.paths import keyring_config_path
+
+    return trust.problems(ctx.config_dir) + trust.keyring_config_problems(keyring_config_path(ctx.env))
 
 
 def _mode(path: Path) -> int:

@@ -66,6 +66,7 @@ def profile_entry(option: str | None, env: Mapping[str, str]) -> tuple[str, str,
     then says what is wrong)."""
     if env.get(ENV_ACCESS_TOKEN) or env.get(ENV_REFRESH_TOKEN):
         return None  # tokens from the env come first and never touch the store
+    trust.check_keyring_config(keyring_config_path(env))  # valid_token consults it; keyring imports from it
     directory = config_dir(env)
     try:
         raw = read_config(directory)

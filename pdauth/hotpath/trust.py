@@ -83,6 +83,36 @@ def problems(directory: str | os.PathLike[str], home: str | None = None) -> list
     return found
 
 
+def keyring_config_problems(path: str, home: str | None = None) -> list[Problem]:
+    """keyring's own config file (`python_keyring/keyringrc.cfg`, beside pdauth's in XDG_CONFIG_HOME)
+    names the backend class keyring imports, and its `keyring-path` what it adds to sys.path: whoever can
+    write it runs code as the user at pdauth's next keyring access. It gets the config dir's rule."""
+    if not _CHECKS:
+        return []
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        os.lstat(directory)
+    except OSError:
+        return []  # no keyring config (the common case: one lstat)
+    found = chain_problems(directory, home)
+    try:
+        st = os.lstat(path)
+    except OSError:
+        st = None
+    problem = kept_problem(path, st, is_dir=False) if st is not None else None
+    if problem is not None:
+        found.append(problem)
+    for each in found:  # keyring finds its config through XDG_CONFIG_HOME, not pdauth's variable
+        each.fix = each.fix.replace("PDAUTH_CONFIG_DIR", "XDG_CONFIG_HOME")
+    return found
+
+
+def check_keyring_config(path: str) -> None:
+    found = keyring_config_problems(path)
+    if found:
+        raise found[0].error()
+
+
 def chain_problems(path: str, home: str | None = None) -> list[Problem]:
     """What is wrong with the directory `path` (when it exists) and the existing directories above it."""
     if not _CHECKS:
@@ -114,7 +144,7 @@ def _walk(path: str, home: str) -> tuple[list[Problem], bool]:
                 problem = dir_problem(current, st, own=leaf)
                 if problem is not None:
                     found.append(problem)
-            leaf = False
+        leaf = False  # only `path` itself is pdauth's own, whether or not it exists yet
         if (under_home and current == home) or current == "/":
             return found, linked
         parent = os.path.dirname(current)

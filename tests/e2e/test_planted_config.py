@@ -142,3 +142,54 @@ def test_a_config_dir_another_user_planted_is_refused_before_anything_is_read_or
     assert attacker_server.requests == [], "something was sent to the planted config's server"
     assert keyring_file(cli.env).read_bytes() == keyring_before
     assert (planted / "config.json").read_bytes() == config_before
+
+
+EVIL = """
+import pathlib
+pathlib.Path({marker!r}).write_text("ran as the victim")
+from keyring.backends.fail import Keyring as Evil
+"""
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(
+    "command", [["-p", "fresh", "login"], ["token"], ["status"], ["logout"], ["doctor"]], ids=" ".join
+)
+def test_a_keyring_config_another_user_planted_beside_pdauths_is_refused(
+    cli: CLI, tmp_path: Path, attacker: pwd.struct_passwd, command: list[str]
+) -> None:
+    """keyring reads `python_keyring/keyringrc.cfg` from XDG_CONFIG_HOME and puts its `keyring-path` on
+    sys.path, where its backend discovery (entry points) finds and imports whatever is planted: the other
+    user's code ran as the victim at pdauth's first keyring access without a remembered backend."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)  # noqa: S103 - the shared XDG_CONFIG_HOME of the attack
+    env = {k: v for k, v in cli.env.items() if k != "PDAUTH_CONFIG_DIR"}
+    env["XDG_CONFIG_HOME"] = str(shared)
+    r = CLI(env)("login")  # the victim's own config dir, shared/pdauth, 0700
+    assert r.returncode == 0, r.stderr
+    keyring_before = keyring_file(cli.env).read_bytes()
+
+    marker = tmp_path / "evil-ran"
+    lib = tmp_path / "attacker-lib"
+    (lib / "evil-1.0.dist-info").mkdir(parents=True)
+    (lib / "evil.py").write_text(EVIL.format(marker=str(marker)))
+    (lib / "evil-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: evil\nVersion: 1.0\n")
+    (lib / "evil-1.0.dist-info" / "entry_points.txt").write_text("[keyring.backends]\nevil = evil\n")
+    planted = shared / "python_keyring"
+    planted.mkdir()
+    (planted / "keyringrc.cfg").write_text(f"[backend]\nkeyring-path = {lib}\n")
+    chown_tree(planted, attacker)
+    chown_tree(lib, attacker)
+
+    env.pop("PYTHON_KEYRING_BACKEND")  # the victim lets keyring choose, as most do
+    r = CLI(env)(*command)
+    assert not marker.exists(), "the planted keyring config ran its code"
+    if command == ["doctor"]:  # a report: the blocking row says whose the file is
+        assert r.returncode == int(ExitCode.ERROR), r.stderr
+        assert "owned by" in r.stdout and "config permissions" in r.stdout
+    else:
+        assert r.returncode == int(ExitCode.USAGE), (r.stdout, r.stderr)
+        assert r.stderr.startswith(f"error: Refusing to use {planted}: it is owned by {attacker.pw_name}")
+        assert "XDG_CONFIG_HOME" in r.stderr and len(r.stderr.splitlines()) == 1
+    assert keyring_file(cli.env).read_bytes() == keyring_before
