@@ -75,7 +75,7 @@ def problems(directory: str | os.PathLike[str], home: str | None = None) -> list
         except FileNotFoundError:
             continue
         except OSError as exc:
-            found.append(Problem(entry, f"cannot be checked ({exc.strerror})", "Check its permissions"))
+            found.append(Problem(entry, f"it cannot be checked ({exc.strerror})", "Check its permissions"))
             continue
         problem = kept_problem(entry, st, is_dir=is_dir)
         if problem is not None:
