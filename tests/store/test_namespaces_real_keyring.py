@@ -55,13 +55,11 @@ def lookup(username: str) -> str:
     return r.stdout
 
 
-def plant(username: str, secret: str) -> None:
+def plant(env: dict[str, str], username: str, secret: str) -> None:
+    """An entry written as pdauth before namespaces wrote it: through keyring (its item attributes)."""
+    code = "import keyring, sys; keyring.set_password('pdauth', sys.argv[1], sys.stdin.read())"
     subprocess.run(
-        ["secret-tool", "store", "--label", f"pdauth {username}", "service", "pdauth", "username", username],
-        input=secret,
-        text=True,
-        check=True,
-        timeout=30,
+        [sys.executable, "-c", code, username], env=env, input=secret, text=True, check=True, timeout=30
     )
 
 
@@ -161,7 +159,7 @@ def test_make_demo_leaves_other_dirs_entries_and_un_namespaced_ones_alone(
     }
     try:
         for name, secret in planted.items():
-            plant(name, secret)
+            plant(env, name, secret)
         demo_env = {k: v for k, v in env.items() if not k.startswith(("PDAUTH_", "PIPEDRIVE_"))}
         demo_env.pop("BROWSER", None)
         r = subprocess.run(
