@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import CLI, CLIENT_ID, CLIENT_SECRET, Result, unused_fixed_port
-from tests.support.entries import namespace, secret_entry, token_entry
+from tests.support.entries import namespace, of_profile, secret_entry, token_entry
 from tests.support.harness import keyring_file
 
 pytestmark = pytest.mark.timeout(120)
@@ -114,6 +114,9 @@ def test_a_token_set_from_another_issuer_or_client_is_refused(
         line = one_error_line(r)
         assert named in line and "pdauth login" in line, line
         assert keyring_file(cli.env).read_bytes() == before, command
+    # Forgetting them locally is still possible: that sends nothing anywhere.
+    assert cli("logout", PDAUTH_OAUTH_URL="", PIPEDRIVE_CLIENT_ID="").returncode == 0
+    assert not of_profile(entries(cli), "default")
 
 
 class Listener:
@@ -332,3 +335,44 @@ def make_legacy(cli: CLI, config_dir: Path) -> dict[str, Any]:
     config.pop("namespace")
     config_file.write_text(json.dumps(config))
     return dict(tokens)
+
+
+def test_logout_without_the_file_stores_passphrase_says_a_copy_may_remain(cli: CLI, tmp_path: Path) -> None:
+    config_dir = tmp_path / "config"
+    passphrase = "a passphrase for the file store"
+    assert cli("login", "--store", "file", PDAUTH_PASSPHRASE=passphrase).returncode == 0
+    assert cli("login", "--store", "keyring").returncode == 0
+    r = cli("logout")  # no PDAUTH_PASSPHRASE, no terminal to ask on
+    assert r.returncode == 0, r.stderr
+    assert "tokens.enc" in r.stderr and "PDAUTH_STORE=file pdauth logout" in r.stderr
+    assert not of_profile(entries(cli), "default")  # the keyring's copy is gone
+    left = file_store_entries(config_dir / "tokens.enc", passphrase)
+    assert sorted(left) == sorted([token_entry(config_dir), secret_entry(config_dir)])
+    # The way out it names works, though the profile has left config.json.
+    r = cli("logout", PDAUTH_STORE="file", PDAUTH_PASSPHRASE=passphrase)
+    assert r.returncode == 0, r.stderr
+    assert file_store_entries(config_dir / "tokens.enc", passphrase) == {}
+
+
+def test_a_file_store_login_is_carried_over_too(cli: CLI, tmp_path: Path) -> None:
+    from pdauth.store.file import FileStore
+
+    config_dir = tmp_path / "config"
+    passphrase = "a passphrase for the file store"
+    assert cli("login", "--store", "file", PDAUTH_PASSPHRASE=passphrase).returncode == 0
+    store = FileStore(config_dir / "tokens.enc", passphrase=lambda: passphrase)
+    tokens = json.loads(store.get(token_entry(config_dir)) or "{}")
+    del tokens["issuer"], tokens["client_id"]
+    store.set("default", json.dumps(tokens))
+    store.set("default:client_secret", store.get(secret_entry(config_dir)) or "")
+    store.delete(token_entry(config_dir))
+    store.delete(secret_entry(config_dir))
+    config = json.loads((config_dir / "config.json").read_text())
+    del config["namespace"]
+    (config_dir / "config.json").write_text(json.dumps(config))
+
+    r = cli("token", PDAUTH_OAUTH_URL="", PDAUTH_PASSPHRASE=passphrase)
+    assert (r.returncode, r.stdout) == (0, tokens["access_token"] + "\n"), r.stderr
+    held = file_store_entries(config_dir / "tokens.enc", passphrase)
+    assert sorted(held) == sorted([token_entry(config_dir), secret_entry(config_dir)])
+    assert json.loads(held[token_entry(config_dir)])["issuer"] == cli.env["PDAUTH_OAUTH_URL"]
