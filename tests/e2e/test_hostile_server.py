@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from tests.support.hostile import (
     HostileServer,
     Reply,
     identity_body,
+    parse_github_env,
     serve,
     token_body,
 )
@@ -243,6 +245,18 @@ def test_login_shows_a_hostile_identity_without_its_escapes(hcli: CLI, server: H
     assert not any(line.startswith("error:") for line in r.stderr.splitlines())
 
 
+@pytest.mark.parametrize("command", [("whoami",), ("status",)])
+def test_whoami_and_status_show_server_strings_without_escapes(
+    hcli: CLI, server: HostileServer, command: tuple[str, ...]
+) -> None:
+    logged_in(hcli, server, name=HOSTILE_NAME, email=f"m@{FORGED}", company_name=f"Evil{ESCAPES}")
+    r = hcli(*command)
+    assert r.returncode == 0, r.stderr
+    assert "Mallory" in r.stdout and "Evil" in r.stdout
+    assert not CONTROL.search(r.stdout + r.stderr), repr(r.stdout)
+    assert not any(line.startswith("error:") for line in (r.stdout + r.stderr).splitlines())
+
+
 @pytest.mark.parametrize("command", [("whoami", "--json"), ("status", "--json")])
 def test_json_output_escapes_server_strings_as_json_does(
     hcli: CLI, server: HostileServer, command: tuple[str, ...]
@@ -272,6 +286,59 @@ def test_a_hostile_api_error_message_is_one_clean_line(hcli: CLI, server: Hostil
     server.answer("GET", "/api/v1/users/me", Reply(500, {"success": False, "error": FORGED + ESCAPES}))
     r = hcli("whoami")
     assert_one_line_error(r, 1, "users/me")
+
+
+def on_a_terminal(cli: CLI, *args: str) -> str:
+    """What the real `pdauth` writes to its stdout when that is a terminal (a pty): the pretty output."""
+    import pty
+    import select
+    import subprocess
+    import sys
+    import time
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pdauth", *args],
+        env={**cli.env, "TERM": "dumb"},  # no styling of its own: every escape left would be the server's
+        stdout=slave,
+        stderr=subprocess.PIPE,
+    )
+    os.close(slave)
+    seen = bytearray()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if select.select([master], [], [], 0.2)[0]:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the child closed its end
+                break
+            if not chunk:
+                break
+            seen.extend(chunk)
+        elif proc.poll() is not None:
+            break
+    os.close(master)
+    assert proc.wait(10) == 0, proc.stderr.read() if proc.stderr else ""
+    return seen.decode("utf-8", "replace")
+
+
+def test_call_on_a_terminal_shows_a_hostile_json_body_inert(hcli: CLI, server: HostileServer) -> None:
+    logged_in(hcli, server)
+    data = {"success": True, "data": {"name": HOSTILE_NAME, "note": "\x7f\x9b2J\u2066x"}}
+    server.answer("GET", "/api/v1/deals/1", Reply(200, data))
+    shown = on_a_terminal(hcli, "call", "/v1/deals/1")
+    assert "Mallory" in shown and not CONTROL.search(shown.replace("\r\n", "")), repr(shown)
+    assert json.loads(shown) == data  # the same JSON value, its characters escaped as JSON allows
+    piped = hcli("call", "/v1/deals/1")  # piped output stays the server's exact data
+    assert json.loads(piped.stdout) == data
+
+
+def test_call_on_a_terminal_shows_a_hostile_text_body_inert(hcli: CLI, server: HostileServer) -> None:
+    logged_in(hcli, server)
+    server.answer("GET", "/api/v1/deals/2", Reply(200, f"line one{ESCAPES}\nline two".encode()))
+    shown = on_a_terminal(hcli, "call", "/v1/deals/2")
+    assert "line one" in shown and "line two" in shown
+    assert not CONTROL.search(shown.replace("\r\n", "")), repr(shown)
 
 
 # -- what may a server make us store? -----------------------------------------------------------------
@@ -342,6 +409,34 @@ def test_a_numeric_string_expires_in_still_works(hcli: CLI, server: HostileServe
 
 
 # -- refresh --github-env ---------------------------------------------------------------------------
+
+
+def test_github_env_uses_delimited_values_and_masks_the_token(
+    hcli: CLI, server: HostileServer, tmp_path: Path
+) -> None:
+    logged_in(hcli, server)
+    github_env = tmp_path / "github_env"
+    github_env.write_text("EARLIER=kept\n")
+    server.answer("POST", "/oauth/token", Reply(200, token_body("fresh-access", api_domain=server.base_url)))
+    r = hcli("refresh", "--github-env", GITHUB_ENV=str(github_env))
+    assert r.returncode == 0, r.stderr
+    text = github_env.read_text()
+    values = parse_github_env(text)
+    assert values["EARLIER"] == "kept"
+    assert values["PIPEDRIVE_ACCESS_TOKEN"] == "fresh-access"
+    assert values["PIPEDRIVE_API_DOMAIN"] == server.base_url
+    assert set(values) == {
+        "EARLIER",
+        "PIPEDRIVE_ACCESS_TOKEN",
+        "PIPEDRIVE_API_DOMAIN",
+        "PIPEDRIVE_TOKEN_EXPIRES_AT",
+    }
+    headers = [line for line in text.splitlines() if line.startswith("PIPEDRIVE_")]
+    assert len(headers) == 3 and all("<<" in line for line in headers)
+    delimiters = {line.split("<<", 1)[1] for line in headers}
+    assert len(delimiters) == 3  # a fresh random delimiter for each value, as GitHub's own toolkit does
+    assert all(re.fullmatch(r"ghadelimiter_[0-9a-f]{32}", d) for d in delimiters)
+    assert "::add-mask::fresh-access" in r.stdout.splitlines()
 
 
 def test_a_token_with_newlines_never_reaches_github_env(
