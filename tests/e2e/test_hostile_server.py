@@ -162,6 +162,19 @@ def test_a_token_response_with_an_unusable_api_domain_stores_nothing(
     assert not server.requests_to("/api/v1/users/me")  # the access token went nowhere
 
 
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_the_token_endpoint_is_not_followed_through_a_redirect(
+    hcli: CLI, server: HostileServer, elsewhere: HostileServer, status: int
+) -> None:
+    before = logged_in(hcli, server)
+    location = f"{elsewhere.base_url}/oauth/token"
+    server.answer("POST", "/oauth/token", Reply(status, b"", {"Location": location}))
+    r = hcli("refresh")
+    assert_one_line_error(r, 1, str(status))
+    assert elsewhere.seen == []  # neither the refresh token nor the client secret went there
+    assert snapshot(hcli) == before
+
+
 def test_revoke_does_not_follow_a_307_with_the_refresh_token(
     hcli: CLI, server: HostileServer, elsewhere: HostileServer
 ) -> None:
