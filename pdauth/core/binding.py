@@ -126,14 +126,25 @@ def check(ctx: Context, profile: str, tokens: TokenSet) -> None:
     saved = ctx.config.profile(profile)
     issuer = (saved.oauth_url or cfg.DEFAULT_OAUTH_URL).rstrip("/")
     if tokens.issuer == issuer and tokens.client_id == saved.client_id:
+        if not cfg.api_domain_allowed(tokens.api_domain, issuer):
+            # Only a set stored before this rule (carried over from an old pdauth) can hold such a domain.
+            raise TokensBoundElsewhere(
+                f"The stored tokens of profile {profile!r} name the API at {tokens.api_domain}, which is not "
+                "an https origin: pdauth will not send the access token there in clear",
+                hint=f"Run `pdauth logout{_flag(profile)}` and `pdauth login{_flag(profile)}`",
+            )
         return
-    flag = "" if profile == cfg.DEFAULT_PROFILE else f" -p {profile}"
+    flag = _flag(profile)
     came = f"{tokens.issuer or 'an unrecorded issuer'} (client {tokens.client_id or 'unrecorded'})"
     raise TokensBoundElsewhere(
         f"The stored tokens of profile {profile!r} came from {came}, but the profile names {issuer} "
         f"(client {saved.client_id or 'none'}): pdauth will not use or refresh them",
         hint=f"Run `pdauth login{flag}` to log in there, or `pdauth logout{flag}` to forget them",
     )
+
+
+def _flag(profile: str) -> str:
+    return "" if profile == cfg.DEFAULT_PROFILE else f" -p {profile}"
 
 
 def issuer_for(ctx: Context, tokens: TokenSet) -> str:

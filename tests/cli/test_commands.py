@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import CLI
 from tests.support.entries import of_profile, token_entry
+from tests.support.hostile import parse_github_env
 
 
 def stored(tmp_path: Path, profile: str = "default") -> dict[str, Any]:
@@ -95,7 +96,8 @@ def test_refresh_export_and_github_env(cli: CLI, tmp_path: Path) -> None:
     assert r.returncode == 0
     new = stored(tmp_path)["access_token"]
     assert f"::add-mask::{new}" in r.stdout
-    assert f"PIPEDRIVE_ACCESS_TOKEN={new}" in github_env.read_text()
+    # GitHub's delimited form (NAME<<DELIMITER … DELIMITER): see test_hostile_server for why.
+    assert parse_github_env(github_env.read_text())["PIPEDRIVE_ACCESS_TOKEN"] == new
 
 
 def test_ci_env_chain(cli: CLI, tmp_path: Path, emulator: Any) -> None:

@@ -376,3 +376,24 @@ def test_a_file_store_login_is_carried_over_too(cli: CLI, tmp_path: Path) -> Non
     held = file_store_entries(config_dir / "tokens.enc", passphrase)
     assert sorted(held) == sorted([token_entry(config_dir), secret_entry(config_dir)])
     assert json.loads(held[token_entry(config_dir)])["issuer"] == cli.env["PDAUTH_OAUTH_URL"]
+
+
+def test_a_stored_set_whose_api_domain_is_plain_http_off_the_loopback_is_not_used(
+    cli: CLI, tmp_path: Path
+) -> None:
+    """A set saved before the https rule (an old pdauth's, carried over) may name a plain-http API:
+    neither the core nor the token fast path hands its access token out for it, and nothing is sent."""
+    config_dir = tmp_path / "config"
+    assert cli("login").returncode == 0
+    store = keyring_file(cli.env)
+    data = json.loads(store.read_text())
+    name = f"pdauth/{token_entry(config_dir)}"
+    data[name] = json.dumps({**json.loads(data[name]), "api_domain": "http://api.example.com"})
+    store.write_text(json.dumps(data))
+    before = store.read_bytes()
+    for command in (["token"], ["whoami"], ["call", "/v1/users/me"]):
+        r = cli(*command)
+        assert (r.returncode, r.stdout) == (4, ""), (command, r.stderr)
+        line = one_error_line(r)
+        assert "http://api.example.com" in line and "not an https origin" in line and "pdauth login" in line
+        assert store.read_bytes() == before, command

@@ -241,3 +241,41 @@ def test_a_secret_tool_that_hangs_is_killed_at_the_keyring_timeout(setup: dict[s
     started = time.monotonic()
     assert read(env) is None
     assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize(
+    "api_domain",
+    [
+        "https://acme.pipedrive.com",
+        "http://127.0.0.1:8080",
+        "http://127.1.2.3",
+        "http://localhost:9",
+        "http://[::1]:9",
+        "http://api.example.com",
+        "http://127.evil.example",
+        "http://127.0.0.256",
+        "http://0.0.0.0:80",
+        "ftp://127.0.0.1",
+        "",
+    ],
+)
+@pytest.mark.parametrize("issuer", ["https://oauth.pipedrive.com", "http://127.0.0.1:4000"])
+def test_the_fast_path_serves_a_token_only_for_an_api_domain_the_core_would_send_it_to(
+    api_domain: str, issuer: str
+) -> None:
+    """The hot path's string check never accepts what pdauth.core.settings.api_domain_allowed refuses
+    (it may leave more to the core, which then decides)."""
+    from pdauth.core.settings import api_domain_allowed
+    from pdauth.hotpath.plain_token import valid_from_json
+
+    text = json.dumps(
+        {
+            "access_token": "t",
+            "expires_at": 10_000,
+            "api_domain": api_domain,
+            "issuer": issuer,
+            "client_id": "c",
+        }
+    )
+    served = valid_from_json(text, "default", 0, bound_to=(issuer, "c")) is not None
+    assert served == api_domain_allowed(api_domain, issuer)
