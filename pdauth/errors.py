@@ -68,6 +68,11 @@ class MissingClientCredentials(ConfigError):
     )
 
 
+class IssuerOverridden(ConfigError):
+    """The environment names another OAuth server (or app) than the one a stored token set came from: its
+    refresh token and client secret go only to their own issuer, so the refresh or revoke is refused."""
+
+
 # -- authentication needed (exit 4) ---------------------------------------------------------------
 
 
@@ -82,6 +87,10 @@ class NotLoggedIn(AuthRequired):
 
 class RefreshTokenInvalid(AuthRequired):
     pass
+
+
+class TokensBoundElsewhere(AuthRequired):
+    """The stored set came from another issuer or client than the profile now names: not used, not sent."""
 
 
 class ClientSecretRejected(AuthRequired):
@@ -208,9 +217,18 @@ def report(exc: PdauthError, stream: TextIO | None = None) -> int:
     return int(exc.exit_code)
 
 
-def terminal_safe(text: str) -> str:
-    """`text` with every control character (ESC, CR, BEL, …) shown as `?`: messages carry server data."""
-    return "".join(c if c.isprintable() or c == " " else "?" for c in text)
+def terminal_safe(text: str, keep: str = "") -> str:
+    """`text` with every character a terminal could act on shown as `?`: messages carry server data.
+
+    The one sanitiser of server text on its way to a terminal (errors, names, emails, api_domain, bodies).
+    Everything `str.isprintable` rejects is replaced: C0 controls (ESC, so CSI and OSC sequences; BEL, CR,
+    LF, TAB), DEL, the C1 controls (U+0080–U+009F, where 0x9B is a one-byte CSI), format characters such
+    as the bidi overrides (U+202A–U+202E, U+2066–U+2069) and zero-width ones, line and paragraph separators.
+    Replaced, not stripped: a `?` shows that something was there, and stripping could join the remains
+    into text that reads as something else. `keep` names characters to let through (a multi-line body
+    keeps "\n" and "\t").
+    """
+    return "".join(c if c.isprintable() or c == " " or c in keep else "?" for c in text)
 
 
 def _colour(stream: TextIO) -> bool:

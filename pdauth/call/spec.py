@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pdauth.errors import ForeignHostRefused, RequestSpecError
 
@@ -119,9 +119,23 @@ def parse_path(raw: str) -> tuple[str | None, str, list[tuple[str, str]]]:
             f"{raw!r} is not a Pipedrive API path",
             hint="Use /api/v1/… or /api/v2/… (or the shorthand /v1/…, /v2/…): `pdauth call /v1/users/me`",
         )
-    if any(segment in (".", "..") for segment in path.split("/")):
-        raise RequestSpecError(f"{raw!r} contains '.' or '..' segments")
+    if _has_dot_segment(path):
+        raise RequestSpecError(f"{raw!r} contains '.' or '..' segments (encoded or not)")
     return origin, path, parse_qsl(query, keep_blank_values=True)
+
+
+def _has_dot_segment(path: str) -> bool:
+    """Whether `path` climbs out of /api/vN/ once decoded: `%2e%2e`, `%252e%252e` (a proxy and a server
+    each decoding once), `..%2f` and `..%5c` (a server that takes a backslash for a slash) included."""
+    seen = {path}
+    for _ in range(8):  # each round undoes one layer of percent-encoding; 8 is more than any stack does
+        if any(segment in (".", "..") for segment in re.split(r"[/\\]", path)):
+            return True
+        path = unquote(path)
+        if path in seen:
+            return False
+        seen.add(path)
+    return True  # still changing after 8 decodings: nobody writes such a path by accident
 
 
 @functools.lru_cache(maxsize=64)  # pure, and asked of the same api_domain for every request of a Session

@@ -33,6 +33,24 @@ def markup_safe(text: str) -> str:
     return escape(terminal_safe(text))
 
 
+def terminal_json(data: Any) -> str:
+    """Indented JSON with UTF-8 kept readable, but every character a terminal could act on (DEL, C1,
+    bidi overrides: json.dumps escapes only C0) written as a \\u escape: the same JSON value, inert."""
+    import json
+
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    # Outside strings json.dumps writes only printable characters and the indent's "\n".
+    return "".join(c if c.isprintable() or c in " \n" else _json_escape(c) for c in text)
+
+
+def _json_escape(c: str) -> str:
+    code = ord(c)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
 class TerminalReporter:
     def __init__(self, quiet: bool = False) -> None:
         self.quiet = quiet
@@ -58,17 +76,17 @@ class TerminalReporter:
         if not self.quiet:
             err().print(text, end="", markup=False, highlight=False, soft_wrap=True)
 
+    # Terminal output only (piped output stays the server's bytes): a response body is server text.
     def show_text(self, text: str, style: str | None = None) -> None:
-        out().print(text, end="", style=style, markup=False, highlight=False)
+        out().print(terminal_safe(text, keep="\n\t"), end="", style=style, markup=False, highlight=False)
 
     def show_json(self, data: Any, indent: str = "", end: str = "\n") -> None:
-        import json
         import textwrap
 
         from rich.highlighter import JSONHighlighter
         from rich.text import Text
 
-        text = textwrap.indent(json.dumps(data, indent=2, ensure_ascii=False), indent)
+        text = textwrap.indent(terminal_json(data), indent)
         out().print(JSONHighlighter()(Text(text)), end=end)
 
     # -- the CLI's own lines ---------------------------------------------------------------------------

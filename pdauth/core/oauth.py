@@ -78,7 +78,16 @@ def new_state() -> str:
     return secrets.token_urlsafe(32)
 
 
+def require_secure(oauth_url: str) -> None:
+    """ConfigError unless `oauth_url` is https (or http on the loopback): checked where a secret would go,
+    whatever chose the URL (an option and the environment are checked earlier, when settings resolve)."""
+    from pdauth.core import settings as cfg
+
+    cfg.check_url(oauth_url, cfg.REMEMBERED, cfg.OAUTH_URL_EXAMPLE)
+
+
 def authorize_url(oauth_url: str, client_id: str, redirect_uri: str, state: str) -> str:
+    require_secure(oauth_url)  # the code it leads to is exchanged there, with the client secret
     query = urlencode(
         {"response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri, "state": state}
     )
@@ -104,7 +113,7 @@ def exchange_code(
         client,
         {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
     )
-    return _parse(payload, now, None, redactor)
+    return _parse(payload, now, None, redactor, oauth_url).bound_to(oauth_url, client.client_id)
 
 
 def refresh(
@@ -122,38 +131,61 @@ def refresh(
     payload = _token_request(
         session, oauth_url, client, {"grant_type": "refresh_token", "refresh_token": refresh_token}
     )
-    return _parse(payload, now, refresh_token, redactor)
+    return _parse(payload, now, refresh_token, redactor, oauth_url).bound_to(oauth_url, client.client_id)
 
 
 def revoke(
     session: requests.Session, oauth_url: str, client: ClientCredentials, token: str, hint: str
 ) -> None:
+    """Revoke `token` (RFC 7009). Only a 200 from the revoke endpoint itself counts as revoked."""
     import requests
 
+    require_secure(oauth_url)
+    url = f"{oauth_url}/oauth/revoke"
     try:
         response = session.post(
-            f"{oauth_url}/oauth/revoke",
+            url,
             data={"token": token, "token_type_hint": hint},
             auth=(client.client_id, client.client_secret),
             timeout=TIMEOUT,
+            # A 307/308 would re-post the token to wherever Location says, and a 302 to any page that
+            # answers 200 would pass for "revoked" (and the local tokens would be forgotten).
+            allow_redirects=False,
         )
     except requests.RequestException as exc:
         raise TokenRequestFailed(
             f"Could not reach {oauth_url} to revoke the token ({type(exc).__name__})"
         ) from None
+    if response.is_redirect or 300 <= response.status_code < 400:
+        raise TokenRequestFailed(
+            f"Pipedrive's revoke endpoint {url} answered a redirect (HTTP {response.status_code}), "
+            "which pdauth does not follow with a token: nothing was revoked or forgotten",
+            hint="Check PDAUTH_OAUTH_URL and the profile's OAuth URL, or revoke the app in Pipedrive's "
+            "settings and run `pdauth logout` without --revoke",
+        )
     if response.status_code != 200:
         raise _error_from(response)
 
 
-def _parse(payload: Any, now: float, previous_refresh: str | None, redactor: Redactor) -> TokenSet:
+def _parse(
+    payload: Any, now: float, previous_refresh: str | None, redactor: Redactor, oauth_url: str
+) -> TokenSet:
     if isinstance(payload, dict):
         for name in ("access_token", "refresh_token"):
             value = payload.get(name)
             redactor.register(value if isinstance(value, str) else None)
     try:
-        return TokenSet.from_response(payload, now, previous_refresh)
+        tokens = TokenSet.from_response(payload, now, previous_refresh)
     except MalformedTokenResponse as exc:
         raise TokenRequestFailed(f"Pipedrive's token response was malformed: {exc}") from None
+    from pdauth.core.settings import api_domain_allowed
+
+    if not api_domain_allowed(tokens.api_domain, oauth_url):
+        raise TokenRequestFailed(
+            f"Pipedrive's token response was malformed: its api_domain {tokens.api_domain} is not an https "
+            f"origin (plain http is accepted only on the loopback, from a loopback OAuth URL)"
+        )
+    return tokens
 
 
 def _token_request(
@@ -161,6 +193,7 @@ def _token_request(
 ) -> Any:
     import requests
 
+    require_secure(oauth_url)
     url = f"{oauth_url}/oauth/token"
     log.debug("POST %s grant_type=%s", url, form["grant_type"])
     try:

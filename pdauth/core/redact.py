@@ -12,6 +12,8 @@ import logging
 import re
 from typing import Final, TextIO
 
+from pdauth.errors import terminal_safe
+
 REDACTED: Final = "[REDACTED]"
 
 _PATTERNS: Final = (
@@ -56,11 +58,13 @@ class RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        clean = self.redactor.clean(message)
+        # Records go to a terminal (-v) and may quote server data: no escapes, one line each.
+        clean = terminal_safe(self.redactor.clean(message))
         if clean != message or record.args:
             record.msg, record.args = clean, None
         if record.exc_info and record.exc_text is None:
-            record.exc_text = self.redactor.clean(logging.Formatter().formatException(record.exc_info))
+            trace = self.redactor.clean(logging.Formatter().formatException(record.exc_info))
+            record.exc_text = terminal_safe(trace, keep="\n")
             record.exc_info = None
         return True
 

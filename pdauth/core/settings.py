@@ -75,6 +75,11 @@ class ConfigFile:
     path: Path
     default_profile: str | None = None
     profiles: dict[str, Profile] = field(default_factory=dict)
+    # This config dir's part of every secret-store entry's name (pdauth.hotpath.paths.entry_name), made
+    # at the first write that needs it; and the profiles a version before namespaces left, whose
+    # un-namespaced entries may still be carried over once (pdauth.core.binding).
+    namespace: str | None = None
+    carry_over: list[str] = field(default_factory=list)
 
     @classmethod
     def load(cls, directory: Path) -> ConfigFile:
@@ -92,9 +97,18 @@ class ConfigFile:
         profiles = raw.get("profiles")
         if not isinstance(profiles, dict):
             profiles = {}
+        namespace = raw.get("namespace")
+        if namespace is not None and not locate.is_valid_namespace(namespace):
+            raise ConfigError(
+                f"{path} names an invalid keyring namespace {namespace!r}",
+                hint='Restore the file, or remove its "namespace" and run `pdauth login` again',
+            )
+        carry_over = raw.get("carry_over")
         return cls(
             path=path,
             default_profile=raw.get("default_profile"),
+            namespace=namespace,
+            carry_over=[n for n in carry_over if isinstance(n, str)] if isinstance(carry_over, list) else [],
             profiles={
                 name: Profile.from_dict(name, data)
                 for name, data in profiles.items()
@@ -109,6 +123,10 @@ class ConfigFile:
         data: dict[str, Any] = {"profiles": {n: p.to_dict() for n, p in sorted(self.profiles.items())}}
         if self.default_profile:
             data["default_profile"] = self.default_profile
+        if self.namespace:
+            data["namespace"] = self.namespace
+        if self.carry_over:
+            data["carry_over"] = sorted(self.carry_over)
         write_private(self.path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
@@ -175,7 +193,9 @@ def resolve(
         (DEFAULT_OAUTH_URL, DEFAULT),
     )
     assert url is not None
-    check_url(url, url_origin, "https://oauth.pipedrive.com")
+    # A remembered URL is checked where a secret would go to it (pdauth.core.oauth), so that `logout`
+    # and `status` still work on a config file whose URL is refused.
+    check_url(url, url_origin, OAUTH_URL_EXAMPLE, secure=url_origin != REMEMBERED)
     client, client_origin = _first(
         (client_id, "--client-id"), (env.get(ENV_CLIENT_ID), ENV_CLIENT_ID), (saved.client_id, REMEMBERED)
     )
@@ -191,8 +211,12 @@ def resolve(
     )
 
 
-def check_url(url: str, origin: str, example: str) -> None:
-    """A base URL must be http(s)://host[:port]: anything else is a usage error naming where it came from."""
+OAUTH_URL_EXAMPLE: Final = "https://oauth.pipedrive.com"
+
+
+def check_url(url: str, origin: str, example: str, *, secure: bool = True) -> None:
+    """A base URL must be http(s)://host[:port], and (with `secure`) plain http only on the loopback:
+    anything else is a usage error naming where it came from."""
     from urllib.parse import urlsplit
 
     try:
@@ -200,20 +224,45 @@ def check_url(url: str, origin: str, example: str) -> None:
         parts.port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError:
         parts = None
+    where = {REMEMBERED: "the config file", DEFAULT: "the default"}.get(origin, origin)
+    hint = f"Use a URL like {example}" + (f", or unset {origin}" if origin.isupper() else "")
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        where = {REMEMBERED: "the config file", DEFAULT: "the default"}.get(origin, origin)
+        raise ConfigError(f"{url!r} (from {where}) is not an http(s) URL", hint=hint)
+    if secure and parts.scheme == "http" and not is_loopback_url(url.strip()):
+        if origin == REMEMBERED:
+            hint = f"Log in again with an https OAuth URL (`pdauth login --oauth-url {example}`)"
+        # Secrets (client secret, refresh and access tokens) would cross the network in clear.
         raise ConfigError(
-            f"{url!r} (from {where}) is not an http(s) URL",
-            hint=f"Use a URL like {example}" + (f", or unset {origin}" if origin.isupper() else ""),
+            f"{url!r} (from {where}) is plain http: pdauth sends secrets only over https (http only to "
+            "this machine: 127.0.0.1, ::1, localhost)",
+            hint=hint,
         )
 
 
 def is_loopback_url(url: str | None) -> bool:
-    """An emulator's (or a test's) address: 127.0.0.0/8, ::1 or localhost."""
+    """An emulator's (or a test's) address: 127.0.0.0/8, ::1 or localhost (by address, not by name prefix:
+    `127.evil.example` is somebody else's host)."""
+    import ipaddress
     from urllib.parse import urlsplit
 
-    host = (urlsplit(url or "").hostname or "").lower()
-    return host == "localhost" or host.startswith("127.") or host == "::1"
+    try:
+        host = (urlsplit(url or "").hostname or "").lower()
+    except ValueError:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def api_domain_allowed(api_domain: str, oauth_url: str) -> bool:
+    """Where an issuer may send the access token: an https origin, or a loopback one if it is loopback
+    itself (an emulator); plain http anywhere else would carry the token in clear."""
+    if api_domain.startswith("https://"):
+        return True
+    return api_domain.startswith("http://") and is_loopback_url(api_domain) and is_loopback_url(oauth_url)
 
 
 _CONFIG_LOCK_HINT: Final = (

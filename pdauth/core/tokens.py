@@ -6,6 +6,7 @@ Pure data: no I/O, no clock of its own (callers pass `now`), so it is cheap to i
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Final
@@ -18,17 +19,72 @@ REFRESH_TOKEN_IDLE_SECONDS: Final = 60 * 86400
 # mid-request (defined in pdauth.hotpath.paths, which the token fast path reads before the core).
 
 
+# Pipedrive's tokens live an hour. A lifetime outside (0, a year] is not a token's: NaN or 1e300 would
+# be stored and break every later reading of the profile (status, doctor, the expiry arithmetic).
+MAX_EXPIRES_IN: Final = 366 * 86400
+# Tokens and scopes are visible ASCII (RFC 6750 b64token, RFC 6749 scope-token are subsets): no space,
+# no CR/LF or other control character that could split a header, a $GITHUB_ENV line or a terminal line.
+_VISIBLE_ASCII: Final = re.compile(r"[\x21-\x7e]+")
+# An api_domain is an origin: scheme://host[:port], nothing before the host, nothing after it but a "/".
+_ORIGIN: Final = re.compile(
+    r"(?P<scheme>https?)://(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(?P<port>[0-9]{1,5}))?/?"
+)
+
+
 class MalformedTokenResponse(ValueError):
     """A 200 response that lacks what every Pipedrive token response carries."""
 
 
 def _scopes(raw: object) -> tuple[str, ...]:
     # Every documented example separates scopes with commas; accept spaces too (the separator is unconfirmed).
+    if raw is None:
+        return ()
     if isinstance(raw, list | tuple):
-        return tuple(str(s) for s in raw if str(s))
-    if isinstance(raw, str):
-        return tuple(s for s in re.split(r"[,\s]+", raw) if s)
-    return ()
+        scopes = [s for s in raw if s != ""]
+    elif isinstance(raw, str):
+        scopes = [s for s in re.split(r"[, ]+", raw) if s]
+    else:
+        raise MalformedTokenResponse("the token response has a scope that is neither a string nor a list")
+    if not all(isinstance(s, str) and _VISIBLE_ASCII.fullmatch(s) and "," not in s for s in scopes):
+        raise MalformedTokenResponse("the token response has a scope with a control or non-ASCII character")
+    return tuple(scopes)
+
+
+def _token(payload: dict[str, Any], name: str, *, required: bool) -> str | None:
+    """The token `name` of a response: visible ASCII, or MalformedTokenResponse; None when absent and allowed."""
+    value = payload.get(name)
+    if value is None or value == "":
+        if required:
+            raise MalformedTokenResponse(f"the token response has no {name}")
+        return None
+    if not isinstance(value, str) or not _VISIBLE_ASCII.fullmatch(value):
+        # Never the value in the message: it is a secret.
+        raise MalformedTokenResponse(f"the token response's {name} has characters a token cannot have")
+    return value
+
+
+def _api_domain(raw: object) -> str:
+    """The response's api_domain as an origin without a trailing slash (who may use it is oauth's rule)."""
+    if not isinstance(raw, str):
+        raise MalformedTokenResponse("the token response has no usable api_domain (an https origin)")
+    match = _ORIGIN.fullmatch(raw)
+    if match is None or (match["port"] is not None and not 0 < int(match["port"]) < 65536):
+        raise MalformedTokenResponse("the token response has no usable api_domain (an https origin)")
+    return raw.rstrip("/")
+
+
+def _expires_in(raw: object) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise MalformedTokenResponse("the token response has a non-numeric expires_in")
+    try:
+        seconds = float(raw)
+    except (ValueError, OverflowError):  # OverflowError: an integer of 400 digits
+        raise MalformedTokenResponse("the token response has a non-numeric expires_in") from None
+    if not math.isfinite(seconds) or not 0 < seconds <= MAX_EXPIRES_IN:
+        raise MalformedTokenResponse(
+            f"the token response has an expires_in out of range (0, {MAX_EXPIRES_IN}]"
+        )
+    return seconds
 
 
 @dataclass(frozen=True)
@@ -40,31 +96,30 @@ class TokenSet:
     token_type: str = "Bearer"
     scopes: tuple[str, ...] = field(default_factory=tuple)
     refresh_used_at: float | None = None  # when the refresh token was last issued or used
+    # Where the set came from: the OAuth server (`oauth_url`) that issued it and the app (client id) it was
+    # issued to. A stored set is used, refreshed and revoked only for a profile that still names both, and
+    # its refresh token goes only to this issuer (pdauth.core.binding).
+    issuer: str | None = None
+    client_id: str | None = None
 
     @classmethod
     def from_response(cls, payload: Any, now: float, previous_refresh_token: str | None = None) -> TokenSet:
         if not isinstance(payload, dict):
             raise MalformedTokenResponse("the token response is not a JSON object")
-        access = payload.get("access_token")
-        api_domain = payload.get("api_domain")
-        if not isinstance(access, str) or not access:
-            raise MalformedTokenResponse("the token response has no access_token")
-        if not isinstance(api_domain, str) or not api_domain.startswith(("https://", "http://")):
-            raise MalformedTokenResponse("the token response has no usable api_domain")
+        # Everything is checked before anything is kept: a refused response stores nothing.
+        access = _token(payload, "access_token", required=True)
+        assert access is not None
+        api_domain = _api_domain(payload.get("api_domain"))
         token_type = str(payload.get("token_type") or "Bearer")
         if token_type.lower() != "bearer":  # Pipedrive sends both "Bearer" and "bearer"
-            raise MalformedTokenResponse(f"unexpected token_type {token_type!r}")
-        try:
-            expires_in = float(payload.get("expires_in", 3599))
-        except (TypeError, ValueError):
-            raise MalformedTokenResponse("the token response has a non-numeric expires_in") from None
-        refresh = payload.get("refresh_token")
+            raise MalformedTokenResponse(f"unexpected token_type {token_type[:20]!r}")
+        expires_in = _expires_in(payload.get("expires_in", 3599))
         # Keep the refresh token we had when a response omits it; store whatever a response carries.
-        refresh_token = refresh if isinstance(refresh, str) and refresh else previous_refresh_token
+        refresh_token = _token(payload, "refresh_token", required=False) or previous_refresh_token
         return cls(
             access_token=access,
             refresh_token=refresh_token,
-            api_domain=api_domain.rstrip("/"),
+            api_domain=api_domain,
             expires_at=now + expires_in,
             token_type="Bearer",  # noqa: S106 - a token type, not a secret
             scopes=_scopes(payload.get("scope")),
@@ -101,7 +156,17 @@ class TokenSet:
             token_type=data.get("token_type", "Bearer"),
             scopes=tuple(data.get("scopes") or ()),
             refresh_used_at=data.get("refresh_used_at"),
+            issuer=_text_or_none(data.get("issuer")),
+            client_id=_text_or_none(data.get("client_id")),
         )
+
+    def bound_to(self, issuer: str, client_id: str) -> TokenSet:
+        """This set, recording the issuer and client it came from."""
+        return replace(self, issuer=issuer.rstrip("/"), client_id=client_id)
 
     def with_changes(self, **changes: Any) -> TokenSet:
         return replace(self, **changes)
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

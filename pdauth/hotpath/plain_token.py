@@ -23,13 +23,19 @@ class PlainToken:
         self.profile = profile
 
 
-def valid_from_json(text: str, profile: str, now: float) -> PlainToken | None:
-    """The token of a token set's JSON when it has more than the refresh margin left; None for anything
-    else (the core then decides, and says what is wrong)."""
+def valid_from_json(
+    text: str, profile: str, now: float, *, bound_to: tuple[str, str] | None = None
+) -> PlainToken | None:
+    """The token of a token set's JSON when it has more than the refresh margin left (and, with
+    `bound_to`, records exactly that issuer and client id); None for anything else (the core then
+    decides, and says what is wrong)."""
     try:
         data = loads(text)
         token, expires_at, api_domain = data["access_token"], data["expires_at"], data.get("api_domain")  # type: ignore[index,attr-defined]
+        source = (data.get("issuer"), data.get("client_id"))  # type: ignore[attr-defined]
     except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if bound_to is not None and (source != bound_to or not _may_carry_token(api_domain, bound_to[0])):
         return None
     if not isinstance(token, str) or not token or not is_epoch(expires_at):
         return None
@@ -41,3 +47,23 @@ def valid_from_json(text: str, profile: str, now: float) -> PlainToken | None:
 def is_epoch(value: object) -> TypeGuard[int | float]:
     """A finite number of seconds (a JSON boolean is no time, nor is an infinity)."""
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _may_carry_token(api_domain: object, issuer: str) -> bool:
+    """pdauth.core.settings.api_domain_allowed, for the addresses a login can have stored (an https origin,
+    or an emulator's http://127.x.y.z / localhost / [::1]), without `ipaddress` and `urllib`: anything
+    else is left to the core, which refuses it."""
+    if not isinstance(api_domain, str):
+        return False
+    return api_domain.startswith("https://") or (_is_loopback_http(api_domain) and _is_loopback_http(issuer))
+
+
+def _is_loopback_http(url: str) -> bool:
+    if not url.startswith("http://"):
+        return False
+    rest = url[7:].split("/", 1)[0]
+    host = rest[: rest.index("]") + 1] if rest.startswith("[") and "]" in rest else rest.split(":", 1)[0]
+    if host.lower() in ("localhost", "[::1]"):
+        return True
+    parts = host.split(".")
+    return len(parts) == 4 and parts[0] == "127" and all(p.isdigit() and int(p) < 256 for p in parts)

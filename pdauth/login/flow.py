@@ -19,7 +19,6 @@ from pdauth.core.context import Context
 from pdauth.core.identity import Identity
 from pdauth.core.refresh import remember_tokens
 from pdauth.core.tokens import TokenSet
-from pdauth.core.vault import client_secret_key, save_tokens
 from pdauth.errors import (
     AuthorizationDenied,
     CallbackTimeout,
@@ -87,10 +86,10 @@ def login(
     # Touch the store before the browser opens: a missing keyring or a wrong passphrase fails now,
     # not after the user has clicked "Allow and install".
     try:
-        stored_secret = ctx.store.get(client_secret_key(ctx.profile_name))
+        stored_secret = ctx.stored_client_secret()
     except KeyringUnavailable as exc:
         offer_file_store(ctx, exc)
-        stored_secret = ctx.store.get(client_secret_key(ctx.profile_name))
+        stored_secret = ctx.stored_client_secret()
     if secret is None:
         secret = plan.Secret(stored_secret, plan.SECRET_STORED) if stored_secret else plan.ask_secret(ctx)
     client = oauth.ClientCredentials(client_id, secret.value)
@@ -234,8 +233,8 @@ def _persist_login(ctx: Context, client: object, tokens: TokenSet, identity: Ide
     previous = ctx.saved_profile.identity
     replaced = previous if previous is not None and not previous.same_account(identity) else None
     store = ctx.store
-    save_tokens(store, ctx.profile_name, tokens)
-    store.set(client_secret_key(ctx.profile_name), client.client_secret)
+    ctx.save_tokens(tokens)  # bound to its issuer and client by pdauth.core.oauth
+    ctx.save_client_secret(client.client_secret)
     backend = getattr(store, "backend_name", None)
 
     def edit(profile: cfg.Profile) -> None:

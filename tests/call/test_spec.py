@@ -26,6 +26,11 @@ DOMAIN = "https://acme.pipedrive.com"
         ("/api/v2/deals?limit=5&status=open", "/api/v2/deals", [("limit", "5"), ("status", "open")]),
         (f"{DOMAIN}/api/v1/deals?start=10", "/api/v1/deals", [("start", "10")]),
         (f"{DOMAIN}/v1/deals", "/api/v1/deals", []),
+        # Encoded characters that climb nowhere are sent as given.
+        ("/v1/persons/search%20me", "/api/v1/persons/search%20me", []),
+        ("/v1/files/a%2fb", "/api/v1/files/a%2fb", []),
+        ("/v1/deals/...", "/api/v1/deals/...", []),
+        ("/v1/deals/%2e%2e%2e", "/api/v1/deals/%2e%2e%2e", []),
     ],
 )
 def test_paths(raw: str, path: str, query: list[tuple[str, str]]) -> None:
@@ -41,6 +46,16 @@ def test_paths(raw: str, path: str, query: list[tuple[str, str]]) -> None:
         "ftp://acme.pipedrive.com/api/v1/deals",
         "https://user:pw@acme.pipedrive.com/api/v1/deals",
         "/api/v1/../../oauth/token",
+        # Dot segments however encoded: a server (or a proxy, then the server) decodes before resolving.
+        "/v1/%2e%2e/%2e%2e/oauth/token",
+        "/v1/%2E%2e/x",
+        "/v1/deals/%2e",
+        "/v1/%252e%252e/oauth/token",
+        "/v1/%25252e%25252e/oauth/token",
+        "/v1/..%2f..%2foauth/token",
+        "/v1/..%5c..%5coauth/token",
+        "/v1/deals\\..\\..\\oauth/token",
+        "https://acme.pipedrive.com/api/v1/%2e%2e/%2e%2e/oauth/token",
     ],
 )
 def test_bad_paths(raw: str) -> None:

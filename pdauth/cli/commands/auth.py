@@ -16,7 +16,7 @@ from pdauth.core import account
 from pdauth.core.sources import AccessToken, current_token
 from pdauth.core.sources import refresh as refresh_token
 from pdauth.envvars import ENV_ACCESS_TOKEN, ENV_API_DOMAIN, ENV_TOKEN_EXPIRES_AT
-from pdauth.errors import ExitCode, LoginCancelled, PdauthError
+from pdauth.errors import ExitCode, LoginCancelled, PdauthError, terminal_safe
 from pdauth.hotpath.times import iso_utc
 from pdauth.login import flow
 
@@ -123,8 +123,10 @@ def refresh(
     variables = _exported_variables(access)
     # A rotated env refresh token is warned about by the core (pdauth.core.sources.refresh_env).
     if github_env:
+        # Masked before the values exist anywhere a later step could print them.
+        for line in access.token.splitlines() or [access.token]:
+            print(f"::add-mask::{line}", flush=True)
         _write_github_env(variables)
-        print(f"::add-mask::{access.token}")
     if export:
         for name, value in variables.items():
             print(f"export {name}={shlex.quote(value)}")
@@ -157,9 +159,21 @@ def _write_github_env(variables: dict[str, str]) -> None:
         raise PdauthError(
             "--github-env needs $GITHUB_ENV", hint="Use it inside a GitHub Actions step, or use --export"
         )
+    text = "".join(github_env_entry(name, value) for name, value in variables.items())
     with open(path, "a", encoding="utf-8") as fh:
-        for name, value in variables.items():
-            fh.write(f"{name}={value}\n")
+        fh.write(text)
+
+
+def github_env_entry(name: str, value: str) -> str:
+    """`NAME<<DELIMITER`, the value, `DELIMITER` (GitHub's multiline form), with a random delimiter: a
+    value cannot end its own entry and start another variable (BASH_ENV, NODE_OPTIONS…) with a newline,
+    as `NAME=value` lets it."""
+    import secrets
+
+    delimiter = f"ghadelimiter_{secrets.token_hex(16)}"
+    if delimiter in value or "\n" in name or "<<" in name:  # never true of a random 128-bit delimiter
+        raise PdauthError(f"Cannot write {name} to $GITHUB_ENV safely")
+    return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"
 
 
 def _when(epoch: float | None) -> str:
@@ -186,8 +200,8 @@ def whoami(cli: typer.Context, profile: ProfileOpt = None, as_json: JsonOpt = Fa
         print(json.dumps({**data, "access": apps}))
         return
     width = max(map(len, data)) + 2
-    for key, value in data.items():
-        print(f"{key + ':':<{width}}{value}")
+    for key, value in data.items():  # names, emails and api_domain are the server's: no escapes
+        print(f"{key + ':':<{width}}{terminal_safe(str(value))}")
 
 
 @app.command()
