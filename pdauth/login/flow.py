@@ -17,9 +17,8 @@ from pdauth import envvars
 from pdauth.core import settings as cfg
 from pdauth.core.context import Context
 from pdauth.core.identity import Identity
-from pdauth.core.refresh import remember_tokens
 from pdauth.core.tokens import TokenSet
-from pdauth.core.vault import client_secret_key, save_tokens
+from pdauth.core.vault import client_secret_key
 from pdauth.errors import (
     AuthorizationDenied,
     CallbackTimeout,
@@ -28,6 +27,7 @@ from pdauth.errors import (
 )
 from pdauth.login import plan
 from pdauth.login.fallback import offer_file_store
+from pdauth.login.persist import confirm_replacement, save_login
 from pdauth.login.preflight import check_redirect_registered
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def login(
     from pdauth.core import oauth
     from pdauth.core.identity import fetch_identity
     from pdauth.login import browser
-    from pdauth.login.loopback import CallbackInbox, CallbackListener, RedirectTarget
+    from pdauth.login.loopback import CallbackInbox, CallbackListener, start_aborted
     from pdauth.login.paste import start_paste
 
     settings = ctx.settings
@@ -96,20 +96,25 @@ def login(
     client = oauth.ClientCredentials(client_id, secret.value)
     ctx.deps.redactor.register(secret.value)
 
+    # The config dir too: a login that could not be saved would spend the user's approval for nothing.
+    cfg.check_writable(ctx.config_dir)
+
     state = oauth.new_state()
-    inbox = CallbackInbox(state)
+    url = oauth.authorize_url(settings.oauth_url, client_id, settings.redirect_uri, state)
+    inbox = CallbackInbox(state, url)
     listener = CallbackListener(settings.redirect_uri, inbox)  # binds now: a busy port fails here
     plan.announce(ctx, client_id)
-    url = oauth.authorize_url(settings.oauth_url, client_id, settings.redirect_uri, state)
     machine = ctx.deps.machine or browser.Machine()
-    bind_host = RedirectTarget.parse(settings.redirect_uri).bind_host
-    tunnel = browser.ssh_tunnel_command(ctx.env, machine, bind_host, listener.port)
+    tunnel = browser.ssh_tunnel_command(ctx.env, machine, listener.host, listener.port)
     with listener:  # serving before the browser opens, or a blocking BROWSER command deadlocks
         check_redirect_registered(ctx, client_id)  # rather than waiting out the timeout on a mismatch
         if tunnel:
             ui.show_ssh_tunnel(tunnel)
         opener = ctx.deps.open_browser or browser.system_opener(ctx.env, machine)
-        opened = _open_browser(opener, url, inbox) if open_browser and opener else False
+        # The browser gets the one-time start address, not the authorize URL: its command line is readable
+        # by every local user, and the authorize URL holds `state`. The terminal (the user's own) shows
+        # the authorize URL, which also works in a browser on another machine (pasted back, or tunnelled).
+        opened = _open_browser(opener, listener.start_url, inbox) if open_browser and opener else False
         ui.show_url(url, opened)
         # Where the browser may not reach the listener, the address it ends on can be pasted instead.
         paste = start_paste(ctx.deps.paste_input, inbox, ui) if not opened or tunnel else None
@@ -118,6 +123,8 @@ def login(
         else:
             with ui.waiting() if paste is None else contextlib.nullcontext():
                 result = inbox.wait(timeout)
+        if result.aborted:
+            raise start_aborted()
         if result.error is not None:
             inbox.finish(False, "Pipedrive did not authorize pdauth. You can close this tab.")
             raise AuthorizationDenied(f"Authorization was denied in the browser ({result.error})")
@@ -125,11 +132,14 @@ def login(
         try:
             tokens, client = _exchange(ctx, client, secret, result.code)
             identity = fetch_identity(ctx.session, tokens.api_domain, tokens.access_token)
+            replaced = confirm_replacement(ctx, identity)
+            if inbox.aborted:  # the start address's second fetch came after a code did: whose code?
+                raise start_aborted()
             try:
-                replaced = _persist_login(ctx, client, tokens, identity)
+                save_login(ctx, client, tokens, identity)
             except KeyringUnavailable as exc:  # e.g. locked since; the single-use code is spent already
                 offer_file_store(ctx, exc)
-                replaced = _persist_login(ctx, client, tokens, identity)
+                save_login(ctx, client, tokens, identity)
         except Exception as exc:
             inbox.finish(False, "pdauth could not complete the login; see your terminal for details.")
             raise exc from None
@@ -225,27 +235,3 @@ def _ask(ctx: Context, prompt: str, *, secret: bool) -> str:
     if not value:
         raise MissingClientCredentials(f"An empty {prompt} was given")
     return value
-
-
-def _persist_login(ctx: Context, client: object, tokens: TokenSet, identity: Identity) -> Identity | None:
-    from pdauth.core.oauth import ClientCredentials
-
-    assert isinstance(client, ClientCredentials)
-    previous = ctx.saved_profile.identity
-    replaced = previous if previous is not None and not previous.same_account(identity) else None
-    store = ctx.store
-    save_tokens(store, ctx.profile_name, tokens)
-    store.set(client_secret_key(ctx.profile_name), client.client_secret)
-    backend = getattr(store, "backend_name", None)
-
-    def edit(profile: cfg.Profile) -> None:
-        profile.client_id = client.client_id
-        profile.redirect_uri = ctx.settings.redirect_uri
-        profile.oauth_url = ctx.settings.oauth_url
-        profile.store = store.kind
-        profile.keyring_backend = backend if store.kind == "keyring" else None
-        profile.identity = identity
-        remember_tokens(profile, tokens)
-
-    ctx.update_profile(edit)
-    return replaced

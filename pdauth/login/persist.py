@@ -1,0 +1,119 @@
+"""Saving a login: all of it or nothing, and not over another account without asking.
+
+A login writes two store entries (the token set, the client secret) and the profile in config.json. A
+failure part-way (config.json unwritable, the keyring locking between two writes) must not leave new
+tokens under a profile whose config still names the old account, nor lose the entries of the login it
+was about to replace: the entries as they were are read first and put back, byte for byte, if any later
+write fails.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pdauth.core import settings as cfg
+from pdauth.core.context import Context
+from pdauth.core.identity import Identity
+from pdauth.core.refresh import remember_tokens
+from pdauth.core.tokens import TokenSet
+from pdauth.core.vault import client_secret_key, token_key
+from pdauth.errors import ConfigError, LoginError, PdauthError
+
+if TYPE_CHECKING:
+    from pdauth.core.oauth import ClientCredentials
+
+log = logging.getLogger(__name__)
+
+
+class ReplacementDeclined(LoginError):
+    """The person at the terminal chose to keep the profile's current account."""
+
+
+def replaced_account(ctx: Context, identity: Identity) -> Identity | None:
+    """The account this login would replace in the profile: None for a first login or the same account."""
+    previous = ctx.saved_profile.identity
+    return previous if previous is not None and not previous.same_account(identity) else None
+
+
+def confirm_replacement(ctx: Context, identity: Identity) -> Identity | None:
+    """Ask before a profile switches accounts, where someone can answer; a script proceeds (the CLI says
+    on stderr which account was replaced). Returns the replaced account."""
+    replaced = replaced_account(ctx, identity)
+    if replaced is None or ctx.deps.confirm is None:
+        return replaced
+    name = ctx.profile_name
+    question = (
+        f"Profile {name} is logged in to {replaced.describe()}. Replace it with {identity.describe()}?"
+    )
+    if not ctx.deps.confirm(question):
+        raise ReplacementDeclined(
+            f"Kept profile {name} logged in to {replaced.describe()}; the new login was not stored",
+            hint="To use both accounts, log in the other one as its own profile: `pdauth login -p NAME`",
+        )
+    return replaced
+
+
+@dataclass(frozen=True)
+class _Entry:
+    key: str
+    before: str | None
+
+
+def save_login(ctx: Context, client: ClientCredentials, tokens: TokenSet, identity: Identity) -> None:
+    """Store the tokens and the client secret, then record the profile in config.json; if anything fails,
+    the store entries are put back as they were and the error is raised."""
+    store = ctx.store
+    name = ctx.profile_name
+    # Read before writing: a store we cannot read fails here, before it holds anything new.
+    entries = [_Entry(key, store.get(key)) for key in (token_key(name), client_secret_key(name))]
+    backend = getattr(store, "backend_name", None)
+
+    def edit(profile: cfg.Profile) -> None:
+        profile.client_id = client.client_id
+        profile.redirect_uri = ctx.settings.redirect_uri
+        profile.oauth_url = ctx.settings.oauth_url
+        profile.store = store.kind
+        profile.keyring_backend = backend if store.kind == "keyring" else None
+        profile.identity = identity
+        remember_tokens(profile, tokens)
+
+    written: list[_Entry] = []
+    try:
+        for entry, value in zip(entries, (tokens.to_json(), client.client_secret), strict=True):
+            store.set(entry.key, value)
+            written.append(entry)
+        try:
+            ctx.update_profile(edit)
+        except OSError as exc:
+            where = exc.filename or ctx.config_dir / cfg.CONFIG_FILE
+            raise ConfigError(
+                f"Could not save profile {name} in {where} ({exc.strerror or exc}); nothing of this login "
+                "was kept",
+                hint=f"Make {ctx.config_dir} a directory you own and can write, then run "
+                f"`pdauth login{ctx.profile_flag}` again",
+            ) from None
+    except BaseException:
+        _restore(ctx, written)  # a write that raised wrote nothing: a locked keyring stays untouched
+        raise
+
+
+def _restore(ctx: Context, entries: list[_Entry]) -> None:
+    store = ctx.store
+    failed = []
+    for entry in entries:
+        try:
+            if entry.before is None:
+                if store.get(entry.key) is not None:
+                    store.delete(entry.key)
+            elif store.get(entry.key) != entry.before:
+                store.set(entry.key, entry.before)
+        except (PdauthError, OSError) as exc:
+            log.debug("could not restore %s: %s", entry.key, type(exc).__name__)
+            failed.append(entry.key)
+    if failed:
+        ctx.deps.reporter.warn(
+            f"The store entries {', '.join(failed)} could not be put back as they were before this login; "
+            f"run `pdauth status{ctx.profile_flag}` and log in again if it looks wrong."
+        )
