@@ -44,9 +44,7 @@ def confirm_replacement(ctx: Context, identity: Identity) -> Identity | None:
     if replaced is None or ctx.deps.confirm is None:
         return replaced
     name = ctx.profile_name
-    question = (
-        f"Profile {name} is logged in to {replaced.describe()}. Replace it with {identity.describe()}?"
-    )
+    question = f"Profile {name} is logged in to {replaced.describe()}. Replace it with {identity.describe()}?"
     if not ctx.deps.confirm(question):
         raise ReplacementDeclined(
             f"Kept profile {name} logged in to {replaced.describe()}; the new login was not stored",
@@ -86,11 +84,13 @@ def save_login(ctx: Context, client: ClientCredentials, tokens: TokenSet, identi
             written.append(entry)
         try:
             ctx.update_profile(edit)
-        except OSError as exc:
-            where = exc.filename or ctx.config_dir / cfg.CONFIG_FILE
+        except (OSError, ConfigError) as exc:
+            if isinstance(exc, ConfigError):
+                why = exc.message
+            else:
+                why = f"{exc.filename or ctx.config_dir / cfg.CONFIG_FILE}: {exc.strerror or exc}"
             raise ConfigError(
-                f"Could not save profile {name} in {where} ({exc.strerror or exc}); nothing of this login "
-                "was kept",
+                f"Could not save profile {name} ({why}); nothing of this login was kept",
                 hint=f"Make {ctx.config_dir} a directory you own and can write, then run "
                 f"`pdauth login{ctx.profile_flag}` again",
             ) from None

@@ -16,10 +16,13 @@ import pytest
 from pdauth.login.loopback import CallbackInbox, CallbackListener
 from tests.conftest import CLI, unused_fixed_port
 from tests.login.test_hostile_listener import listening_addresses
+from tests.login.test_real_browser import browser_env, final_page
+from tests.login.test_real_browser import login as chromium_login
 from tests.support.harness import QUIET_BROWSER
 from tests.support.second_user import SQUATTER, run_as, stop, throwaway_user
 
 pytestmark = pytest.mark.timeout(120)
+__all__ = ["browser_env"]  # a fixture, used by name
 
 
 def _free_on_both(port: int) -> bool:
@@ -89,3 +92,13 @@ def test_another_user_on_ipv6_loopback_makes_login_fail_before_the_browser_opens
     assert all(line == "got GET / HTTP/1.1" for line in requests), f"the squatter received: {out}"
     assert emulator.stats()["token_requests"] == 0
     assert keyring.read_bytes() == before
+
+
+@pytest.mark.real_browser
+@pytest.mark.timeout(180)
+def test_chromium_completes_a_localhost_login(browser_env: dict[str, str], emulator: Any) -> None:
+    """Chromium resolves `localhost` itself (to ::1 first where it can): either way it reaches pdauth."""
+    r = chromium_login(browser_env)
+    assert r.returncode == 0, r.stderr
+    page = final_page(browser_env)
+    assert "Logged in" in page and emulator.config.company_name in page, page

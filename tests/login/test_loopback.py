@@ -139,10 +139,18 @@ def test_the_completion_page_is_served_once_and_only_at_its_own_address(listener
     nonce = location.rsplit("/", 1)[1]
     assert len(nonce) >= 43  # 256 bits
     listener.inbox.finish(True, f"Logged in to {IDENTITY}. You can close this tab.")
-    strays = [COMPLETE_PATH, COMPLETE_PATH + "/", f"{COMPLETE_PATH}/{'A' * len(nonce)}", f"{location}x", location[:-1]]
+    strays = [
+        COMPLETE_PATH,
+        COMPLETE_PATH + "/",
+        f"{COMPLETE_PATH}/{'A' * len(nonce)}",
+        f"{location}x",
+        location[:-1],
+    ]
     for path in strays:
         response = get(base + path)
-        assert response.status_code == 404 and "Jane" not in response.text and "acme" not in response.text, path
+        assert response.status_code == 404 and "Jane" not in response.text and "acme" not in response.text, (
+            path
+        )
     page = get(base + location)
     assert page.status_code == 200 and "Jane Doe" in page.text
     again = get(base + location)
