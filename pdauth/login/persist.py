@@ -41,11 +41,12 @@ def confirm_replacement(ctx: Context, identity: Identity) -> Identity | None:
     """Ask before a profile switches accounts, where someone can answer; a script proceeds (the CLI says
     on stderr which account was replaced). Returns the replaced account."""
     replaced = replaced_account(ctx, identity)
-    if replaced is None or ctx.deps.confirm is None:
+    ask = ctx.deps.ask_yes_no  # Enter keeps the account the profile has: a login may not be the one you think
+    if replaced is None or ask is None:
         return replaced
     name = ctx.profile_name
     question = f"Profile {name} is logged in to {replaced.describe()}. Replace it with {identity.describe()}?"
-    if not ctx.deps.confirm(question):
+    if not ask(question):
         raise ReplacementDeclined(
             f"Kept profile {name} logged in to {replaced.describe()}; the new login was not stored",
             hint="To use both accounts, log in the other one as its own profile: `pdauth login -p NAME`",

@@ -97,8 +97,9 @@ def switch_account(emulator: Any) -> None:
     )
 
 
+@pytest.mark.parametrize("answer", ["n", ""], ids=["no", "just-enter"])
 def test_a_terminal_is_asked_before_a_profile_changes_accounts_and_no_keeps_everything(
-    cli: CLI, emulator: Any
+    cli: CLI, emulator: Any, answer: str
 ) -> None:
     login_quietly(cli)
     before = keyring_bytes(cli), config_bytes(cli)
@@ -108,7 +109,7 @@ def test_a_terminal_is_asked_before_a_profile_changes_accounts_and_no_keeps_ever
         question = term.read_until(rb"Replace it with OtherCo[^\n]*\?")
         assert question is not None, term.text
         assert b"Acme" in question.group(0) or b"Acme" in term.seen
-        term.type("n")
+        term.type(answer)
         assert term.proc.wait(30) == 1, term.text
         term.read_until(rb"NAME`")
     finally:
@@ -189,3 +190,19 @@ def test_a_config_write_failing_after_the_exchange_leaves_nothing_of_the_new_log
     assert (keyring_bytes(cli), config_bytes(cli)) == before
     line = one_line_error(r, 2)
     assert "nothing of this login was kept" in line and "profile default" in line, line
+
+
+@pytest.mark.emulator(auto_approve=False)  # the consent page is shown: the scripted browser clicks
+@pytest.mark.parametrize("how", ["denied", "timed-out"])
+def test_a_refused_login_leaves_the_stored_login_byte_for_byte(cli: CLI, how: str) -> None:
+    from tests.conftest import FAKE_BROWSER
+
+    assert cli("login", BROWSER=str(FAKE_BROWSER)).returncode == 0
+    before = keyring_bytes(cli), config_bytes(cli)
+    if how == "denied":
+        r = cli("login", BROWSER=str(FAKE_BROWSER), FAKE_BROWSER_DECISION="cancel")
+        assert "denied" in one_line_error(r, 4)
+    else:
+        r = cli("login", "--timeout", "1", BROWSER="/bin/true")
+        assert "No answer from the browser" in one_line_error(r, 1)
+    assert (keyring_bytes(cli), config_bytes(cli)) == before
