@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from keyring.errors import KeyringLocked
 
 from tests.conftest import CLI, REPO, Result
 from tests.support.harness import QUIET_BROWSER, stderr_lines
+from tests.support.keyrings import MemoryKeyring
 from tests.support.remote import Terminal
 
 pytestmark = pytest.mark.timeout(120)
@@ -206,3 +208,43 @@ def test_a_refused_login_leaves_the_stored_login_byte_for_byte(cli: CLI, how: st
         r = cli("login", "--timeout", "1", BROWSER="/bin/true")
         assert "No answer from the browser" in one_line_error(r, 1)
     assert (keyring_bytes(cli), config_bytes(cli)) == before
+
+
+class LocksBeforeTheSecret(MemoryKeyring):
+    """Stores the token set, then locks: the client secret's write fails (as a keyring locking mid-login)."""
+
+    locked = False
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        if self.locked and username.endswith(":client_secret"):
+            raise KeyringLocked("the collection is locked")
+        super().set_password(service, username, password)
+
+
+def test_a_keyring_that_locks_between_the_two_writes_gets_the_earlier_token_set_back(
+    client_env: dict[str, str], emulator: Any
+) -> None:
+    import requests
+
+    from pdauth.core.context import Context, Deps
+    from pdauth.errors import KeyringUnavailable
+    from pdauth.login import flow
+    from tests.support.fakes import QuietLoginUI
+
+    def browser(url: str) -> bool:
+        requests.get(url, timeout=30)
+        return True
+
+    keyring = LocksBeforeTheSecret()
+
+    def login() -> object:
+        ctx = Context(Deps(env=client_env, open_browser=browser, keyring_backend=keyring))
+        return flow.login(ctx, QuietLoginUI(), timeout=20)
+
+    login()
+    before = dict(keyring.entries)
+    keyring.locked = True
+    with pytest.raises(KeyringUnavailable):
+        login()  # no terminal: no offer of the file store
+    assert keyring.entries == before
+    assert emulator.stats()["grants"]["authorization_code"] == 2
