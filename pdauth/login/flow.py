@@ -33,6 +33,7 @@ from pdauth.login.preflight import check_redirect_registered
 if TYPE_CHECKING:
     from pdauth.core.oauth import ClientCredentials
     from pdauth.login.loopback import CallbackInbox, CallbackResult
+    from pdauth.login.paste import PasteReader
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -119,7 +120,7 @@ def login(
         # Where the browser may not reach the listener, the address it ends on can be pasted instead.
         paste = start_paste(ctx.deps.paste_input, inbox, ui) if not opened or tunnel else None
         if paste is None and ctx.deps.paste_input is not None:
-            result = _wait_then_offer_paste(ctx, inbox, ui, timeout)
+            result, paste = _wait_then_offer_paste(ctx, inbox, ui, timeout)
         else:
             with ui.waiting() if paste is None else contextlib.nullcontext():
                 result = inbox.wait(timeout)
@@ -132,6 +133,8 @@ def login(
         try:
             tokens, client = _exchange(ctx, client, secret, result.code)
             identity = fetch_identity(ctx.session, tokens.api_domain, tokens.access_token)
+            if paste is not None:  # let go of the terminal first: the question's answer is not a paste
+                paste.join(0.5)
             replaced = confirm_replacement(ctx, identity)
             if inbox.aborted:  # the start address's second fetch came after a code did: whose code?
                 raise start_aborted()
@@ -147,7 +150,9 @@ def login(
     return LoginResult(ctx.profile_name, identity, replaced, ctx.store.describe())
 
 
-def _wait_then_offer_paste(ctx: Context, inbox: CallbackInbox, ui: LoginUI, timeout: float) -> CallbackResult:
+def _wait_then_offer_paste(
+    ctx: Context, inbox: CallbackInbox, ui: LoginUI, timeout: float
+) -> tuple[CallbackResult, PasteReader | None]:
     """A browser that "opened" may show nothing (DISPLAY set, but no browser that can use it): after a
     while without a callback, a person at the terminal is offered the paste prompt as well."""
     from pdauth.login.paste import start_paste
@@ -155,13 +160,13 @@ def _wait_then_offer_paste(ctx: Context, inbox: CallbackInbox, ui: LoginUI, time
     started = time.monotonic()
     try:
         with ui.waiting():
-            return inbox.wait(min(timeout, PASTE_OFFER_AFTER))
+            return inbox.wait(min(timeout, PASTE_OFFER_AFTER)), None
     except CallbackTimeout:
         if timeout <= PASTE_OFFER_AFTER:
             raise
-    start_paste(ctx.deps.paste_input, inbox, ui)
+    paste = start_paste(ctx.deps.paste_input, inbox, ui)
     try:
-        return inbox.wait(timeout - (time.monotonic() - started))
+        return inbox.wait(timeout - (time.monotonic() - started)), paste
     except CallbackTimeout:
         raise CallbackTimeout(f"No answer from the browser within {timeout:g} seconds") from None
 

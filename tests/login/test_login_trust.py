@@ -248,3 +248,36 @@ def test_a_keyring_that_locks_between_the_two_writes_gets_the_earlier_token_set_
         login()  # no terminal: no offer of the file store
     assert keyring.entries == before
     assert emulator.stats()["grants"]["authorization_code"] == 2
+
+
+@pytest.mark.parametrize("answer", ["n", "y"])
+def test_over_ssh_the_question_is_answered_once_even_while_the_paste_prompt_reads_the_terminal(
+    cli: CLI, emulator: Any, answer: str
+) -> None:
+    """Over SSH the paste reader is blocked reading the terminal when the callback comes through the
+    tunnel: the one line typed in answer to the question must reach the question, not the paste reader."""
+    import threading
+
+    import requests
+
+    login_quietly(cli)
+    before = keyring_bytes(cli), config_bytes(cli)
+    switch_account(emulator)
+    ssh = {"SSH_CONNECTION": "10.1.2.3 50000 10.9.8.7 22", "USER": "dev"}
+    term = Terminal({k: v for k, v in cli.env.items() if k != "BROWSER"} | ssh, "login", timeout=60)
+    try:
+        url = term.read_until(rb"(http://\S+/oauth/authorize\?\S+)")
+        assert url is not None and term.read_until(rb"Paste the address"), term.text
+        # The user's browser, through the tunnel; its last page waits for the answer, so it runs aside.
+        tab = threading.Thread(target=requests.get, args=(url.group(1).decode(),), kwargs={"timeout": 40})
+        tab.start()
+        assert term.read_until(rb"Replace it with OtherCo[^\n]*\?") is not None, term.text
+        term.type(answer)
+        assert term.proc.wait(10) == (1 if answer == "n" else 0), term.text
+        tab.join(10)
+    finally:
+        term.close()
+    if answer == "n":
+        assert (keyring_bytes(cli), config_bytes(cli)) == before
+    else:
+        assert json.loads(config_bytes(cli) or b"{}")["profiles"]["default"]["identity"]["company_id"] == 888
