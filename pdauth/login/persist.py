@@ -19,7 +19,7 @@ from pdauth.core.identity import Identity
 from pdauth.core.refresh import remember_tokens
 from pdauth.core.tokens import TokenSet
 from pdauth.core.vault import client_secret_key, token_key
-from pdauth.errors import ConfigError, LoginError, PdauthError
+from pdauth.errors import ConfigError, LoginError, PdauthError, terminal_safe
 
 if TYPE_CHECKING:
     from pdauth.core.oauth import ClientCredentials
@@ -46,7 +46,7 @@ def confirm_replacement(ctx: Context, identity: Identity) -> Identity | None:
         return replaced
     name = ctx.profile_name
     question = f"Profile {name} is logged in to {replaced.describe()}. Replace it with {identity.describe()}?"
-    if not ask(question):
+    if not ask(terminal_safe(question)):  # a prompt is printed as it is: no server-sent escapes in it
         raise ReplacementDeclined(
             f"Kept profile {name} logged in to {replaced.describe()}; the new login was not stored",
             hint="To use both accounts, log in the other one as its own profile: `pdauth login -p NAME`",
