@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pdauth.core import settings as cfg
@@ -67,6 +68,11 @@ def save_login(ctx: Context, client: ClientCredentials, tokens: TokenSet, identi
     name = ctx.profile_name
     # Read before writing: a store we cannot read fails here, before it holds anything new.
     entries = [_Entry(key, store.get(key)) for key in (token_key(name), client_secret_key(name))]
+    # The encrypted file, when this login creates it, holds nothing but this login (and the passphrase
+    # just chosen for it): a failed save removes it, or the next login would ask to open it.
+    created: Path | None = getattr(store, "path", None) if store.kind == "file" else None
+    if created is not None and created.exists():
+        created = None
     backend = getattr(store, "backend_name", None)
 
     def edit(profile: cfg.Profile) -> None:
@@ -97,6 +103,8 @@ def save_login(ctx: Context, client: ClientCredentials, tokens: TokenSet, identi
             ) from None
     except BaseException:
         _restore(ctx, written)  # a write that raised wrote nothing: a locked keyring stays untouched
+        if created is not None:
+            created.unlink(missing_ok=True)
         raise
 
 

@@ -281,3 +281,35 @@ def test_over_ssh_the_question_is_answered_once_even_while_the_paste_prompt_read
         assert (keyring_bytes(cli), config_bytes(cli)) == before
     else:
         assert json.loads(config_bytes(cli) or b"{}")["profiles"]["default"]["identity"]["company_id"] == 888
+
+
+def test_a_first_file_store_login_that_cannot_be_saved_leaves_no_encrypted_file(
+    client_env: dict[str, str], isolated_env: Path
+) -> None:
+    """A first login to the encrypted file store creates tokens.enc (with the passphrase just chosen); when
+    the config write then fails, the file goes too: the next login must not ask to open a file that holds
+    nothing but a forgotten passphrase."""
+    import requests
+
+    from pdauth.core.context import Context, Deps
+    from pdauth.errors import ConfigError
+    from pdauth.login import flow
+    from tests.support.fakes import QuietLoginUI
+
+    class ConfigBreaksAfterTheStore(Context):
+        def update_profile(self, edit: Any) -> None:
+            lock = isolated_env / ".config.lock"  # a real failure, at exactly this moment
+            lock.unlink(missing_ok=True)
+            lock.mkdir()
+            super().update_profile(edit)
+
+    def browser(url: str) -> bool:
+        requests.get(url, timeout=30)
+        return True
+
+    env = {**client_env, "PDAUTH_STORE": "file", "PDAUTH_PASSPHRASE": "correct horse battery"}
+    ctx = ConfigBreaksAfterTheStore(Deps(env=env, open_browser=browser))
+    with pytest.raises(ConfigError, match="nothing of this login was kept"):
+        flow.login(ctx, QuietLoginUI(), timeout=20)
+    assert not (isolated_env / "tokens.enc").exists()
+    assert not (isolated_env / "config.json").exists()
