@@ -19,7 +19,7 @@ from pdauth.core.context import Context
 from pdauth.core.identity import Identity
 from pdauth.core.refresh import remember_tokens
 from pdauth.core.tokens import TokenSet
-from pdauth.core.vault import client_secret_key, token_key
+from pdauth.core.vault import client_secret_key, save_tokens, token_key
 from pdauth.errors import ConfigError, LoginError, PdauthError, terminal_safe
 
 if TYPE_CHECKING:
@@ -86,9 +86,10 @@ def save_login(ctx: Context, client: ClientCredentials, tokens: TokenSet, identi
 
     written: list[_Entry] = []
     try:
-        for entry, value in zip(entries, (tokens.to_json(), client.client_secret), strict=True):
-            store.set(entry.key, value)
-            written.append(entry)
+        save_tokens(store, name, tokens)  # the token set as the vault writes it (one JSON document)
+        written.append(entries[0])
+        store.set(entries[1].key, client.client_secret)
+        written.append(entries[1])
         try:
             ctx.update_profile(edit)
         except (OSError, ConfigError) as exc:
