@@ -59,6 +59,11 @@ class MissingClientCredentials(ConfigError):
     )
 
 
+class IssuerOverridden(ConfigError):
+    """The environment names another OAuth server (or app) than the one a stored token set came from: its
+    refresh token and client secret go only to their own issuer, so the refresh or revoke is refused."""
+
+
 # -- authentication needed (exit 4) ---------------------------------------------------------------
 
 
@@ -73,6 +78,10 @@ class NotLoggedIn(AuthRequired):
 
 class RefreshTokenInvalid(AuthRequired):
     pass
+
+
+class TokensBoundElsewhere(AuthRequired):
+    """The stored set came from another issuer or client than the profile now names: not used, not sent."""
 
 
 class ClientSecretRejected(AuthRequired):

@@ -77,12 +77,18 @@ def crowd(cmd: list[str], env: dict[str, str], n: int = 32) -> tuple[float, set[
     return wall, outs
 
 
+def entry(env: dict[str, str]) -> str:
+    """The keyring username of the bench profile's token set: its name in the config dir's namespace."""
+    config = json.loads((Path(env["PDAUTH_CONFIG_DIR"]) / "config.json").read_text())
+    return f"{PROFILE}@{config['namespace']}"
+
+
 def set_expired(env: dict[str, str]) -> None:
     """What time passing does: the stored set and the config file's note of its expiry both say expired."""
     code = (
         "import json, keyring, os, pathlib\n"
-        f"d = json.loads(keyring.get_password('pdauth', {PROFILE!r})); d['expires_at'] = 0\n"
-        f"keyring.set_password('pdauth', {PROFILE!r}, json.dumps(d))\n"
+        f"d = json.loads(keyring.get_password('pdauth', {entry(env)!r})); d['expires_at'] = 0\n"
+        f"keyring.set_password('pdauth', {entry(env)!r}, json.dumps(d))\n"
         "p = pathlib.Path(os.environ['PDAUTH_CONFIG_DIR'], 'config.json'); c = json.loads(p.read_text())\n"
         f"c['profiles'][{PROFILE!r}]['expires_at'] = 0; p.write_text(json.dumps(c))\n"
     )
@@ -185,7 +191,7 @@ def main() -> int:
                 naive = [
                     sys.executable,
                     "-c",
-                    f"import keyring; print(keyring.get_password('pdauth', {PROFILE!r}))",
+                    f"import keyring; print(keyring.get_password('pdauth', {entry(env)!r}))",
                 ]
                 mine, base = alternate([PDAUTH, "token"], naive, env)
                 rows.append(("P1 token, valid (s)", mine, base, 0.9))
@@ -236,7 +242,7 @@ def main() -> int:
                     rows.append(("P5 token / (python -I -S + secret-tool)", None, None, 1.5))
                 else:
                     python_floor = [sys.executable, "-I", "-S", "-c", "pass"]
-                    lookup = [secret_tool, "lookup", "service", "pdauth", "username", PROFILE]
+                    lookup = [secret_tool, "lookup", "service", "pdauth", "username", entry(env)]
                     mine, gh, floor_python, floor_lookup = in_turn(
                         *(
                             partial(wall_seconds, cmd, gh_env)

@@ -20,7 +20,9 @@ from emulator_process import running_emulator  # scripts/ is on sys.path: this f
 
 REPO = Path(__file__).resolve().parent.parent
 PDAUTH = [sys.executable, "-m", "pdauth"]
-PROFILE = "demo"  # never the user's `default`: with a real keyring the entry is shared with them
+# The throw-away config dir has a keyring namespace of its own, so the demo's entries never meet the user's
+# (tests/store/test_namespaces_real_keyring.py); a profile name of its own makes its output say "demo".
+PROFILE = "demo"
 
 
 def keyring_works(env: dict[str, str]) -> bool:

@@ -10,8 +10,7 @@ from pdauth.core.context import Context
 from pdauth.core.identity import Identity, fetch_identity
 from pdauth.core.sources import SOURCE_ENV_ACCESS, AccessToken, env_source, with_fresh_token
 from pdauth.core.tokens import REFRESH_TOKEN_IDLE_SECONDS, TokenSet
-from pdauth.core.vault import client_secret_key, token_key
-from pdauth.errors import ConfigError, UnreadableEntry
+from pdauth.errors import ConfigError, PdauthError, TokensBoundElsewhere, UnreadableEntry
 
 
 def whoami(ctx: Context) -> tuple[Identity, AccessToken]:
@@ -125,6 +124,10 @@ def logout(ctx: Context, *, revoke: bool) -> LogoutResult:
     try:
         tokens = ctx.stored_tokens(name)
         unreadable = False
+    except TokensBoundElsewhere:
+        if revoke:  # its refresh token is sent nowhere; forgetting it locally is still possible
+            raise
+        tokens, unreadable = None, True
     except UnreadableEntry:  # logout is the way out of a corrupt entry: it must not fail on one
         tokens, unreadable = None, True
         if revoke:
@@ -135,18 +138,14 @@ def logout(ctx: Context, *, revoke: bool) -> LogoutResult:
     revoked = False
     if revoke and tokens is not None and tokens.refresh_token:
         from pdauth.core import oauth
+        from pdauth.core.binding import issuer_for
 
-        # Revoke first: if Pipedrive cannot be reached, nothing local is forgotten yet.
-        oauth.revoke(
-            ctx.session,
-            ctx.settings.oauth_url,
-            ctx.client_credentials(),
-            tokens.refresh_token,
-            "refresh_token",
-        )
+        # Revoke first: if Pipedrive cannot be reached, nothing local is forgotten yet. Only at the issuer
+        # the set came from, whatever the environment names.
+        issuer = issuer_for(ctx, tokens)
+        oauth.revoke(ctx.session, issuer, ctx.client_credentials(), tokens.refresh_token, "refresh_token")
         revoked = True
-    ctx.store.delete(token_key(name))
-    ctx.store.delete(client_secret_key(name))
+    _forget_secrets(ctx)
     was_known = name in ctx.config.profiles
     if was_known:
         with cfg.editing(ctx.config_dir) as config:
@@ -154,6 +153,39 @@ def logout(ctx: Context, *, revoke: bool) -> LogoutResult:
             if config.default_profile == name:
                 config.default_profile = None
     return LogoutResult(name, tokens is not None or unreadable or was_known, revoked)
+
+
+def _forget_secrets(ctx: Context) -> None:
+    """Delete the profile's entries from its store and from the other kind too: a profile that moved
+    between the keyring and the encrypted file (`login --store`) may have left a copy in the one it left."""
+    names = ctx.entries()
+    for entry in (names.tokens, names.client_secret):
+        ctx.store.delete(entry)
+    other = "file" if ctx.store.kind == "keyring" else "keyring"
+    if other == "file" and not (ctx.config_dir / "tokens.enc").exists():
+        return
+    from pdauth.core.vault import open_store
+
+    saved = ctx.saved_profile
+    try:
+        store = open_store(
+            replace(ctx.settings, store_kind=other),
+            remembered_backend=saved.keyring_backend,
+            ask_passphrase=ctx.deps.ask_secret,
+            keyring_backend=ctx.deps.keyring_backend,
+        )
+        for entry in (names.tokens, names.client_secret):
+            store.delete(entry)
+    except PdauthError as exc:
+        if other == "keyring":
+            # No usable keyring in this session (none on this machine, say): nothing can be checked, and a
+            # warning here would follow every logout of every file-store user.
+            return
+        ctx.deps.reporter.warn(
+            f"Could not open {ctx.config_dir / 'tokens.enc'} ({exc.message.rstrip('.')}): it may still hold a "
+            f"copy of profile {ctx.profile_name}'s secrets. Run `PDAUTH_STORE=file pdauth logout"
+            f"{ctx.profile_flag}` with its passphrase to remove it."
+        )
 
 
 def switch(ctx: Context, name: str) -> str:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pdauth import envvars
 from pdauth.core import settings as cfg
 from pdauth.core.redact import Redactor
-from pdauth.core.vault import client_secret_key, load_tokens, open_store
+from pdauth.core.vault import Entries, load_tokens, open_store, save_tokens
 from pdauth.errors import MissingClientCredentials, NotLoggedIn
 from pdauth.hotpath.limits import DEFAULT_LOCK_TIMEOUT
 from pdauth.store import SecretStore
@@ -84,6 +84,8 @@ class Context:
     def __init__(self, deps: Deps):
         self.deps = deps
         self.env = deps.env
+        # The namespace this invocation would give a config dir that has none yet (pdauth.core.binding).
+        self.draft_namespace: str | None = None
 
     @cached_property
     def config_dir(self) -> Path:
@@ -150,20 +152,43 @@ class Context:
 
         client_id = self.settings.client_id
         secret = self.env.get(envvars.ENV_CLIENT_SECRET) or (
-            self.store.get(client_secret_key(self.profile_name)) if client_id else None
+            self.stored_client_secret() if client_id else None
         )
         if not client_id or not secret:
             raise MissingClientCredentials(f"No Pipedrive app credentials for profile {self.profile_name!r}")
         self.deps.redactor.register(secret)
         return ClientCredentials(client_id, secret)
 
+    def entries(self, profile: str | None = None, *, create: bool = False) -> Entries:
+        """The names of a profile's entries in this config dir's namespace (saved when `create`, or when a
+        config file from before namespaces is met)."""
+        from pdauth.core import binding
+
+        return binding.entries(self, profile or self.profile_name, create=create)
+
     def stored_tokens(self, profile: str | None = None) -> TokenSet | None:
-        """A profile's stored set (this one's by default), its secrets registered with the redactor."""
-        tokens = load_tokens(self.store, profile or self.profile_name)
+        """A profile's stored set (this one's by default), its secrets registered with the redactor.
+
+        TokensBoundElsewhere when the set came from another issuer or client than the profile names.
+        """
+        from pdauth.core import binding
+
+        name = profile or self.profile_name
+        tokens = load_tokens(self.store, self.entries(name))
         if tokens is not None:
             self.deps.redactor.register(tokens.access_token)
             self.deps.redactor.register(tokens.refresh_token)
+            binding.check(self, name, tokens)
         return tokens
+
+    def stored_client_secret(self) -> str | None:
+        return self.store.get(self.entries().client_secret)
+
+    def save_tokens(self, tokens: TokenSet) -> None:
+        save_tokens(self.store, self.entries(create=True), tokens)
+
+    def save_client_secret(self, secret: str) -> None:
+        self.store.set(self.entries(create=True).client_secret, secret)
 
     @property
     def profile_flag(self) -> str:

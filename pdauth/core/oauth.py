@@ -104,7 +104,7 @@ def exchange_code(
         client,
         {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
     )
-    return _parse(payload, now, None, redactor)
+    return _parse(payload, now, None, redactor).bound_to(oauth_url, client.client_id)
 
 
 def refresh(
@@ -122,7 +122,7 @@ def refresh(
     payload = _token_request(
         session, oauth_url, client, {"grant_type": "refresh_token", "refresh_token": refresh_token}
     )
-    return _parse(payload, now, refresh_token, redactor)
+    return _parse(payload, now, refresh_token, redactor).bound_to(oauth_url, client.client_id)
 
 
 def revoke(

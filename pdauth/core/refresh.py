@@ -27,7 +27,6 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from pdauth.core.vault import save_tokens
 from pdauth.errors import ConfigError, RefreshTokenInvalid
 from pdauth.hotpath import handoff
 from pdauth.hotpath import paths as locate
@@ -103,7 +102,7 @@ def _lead(ctx: Context, lock: FileLock, need: Need) -> tuple[TokenSet, bool]:
         refreshed = not need.met_by(tokens, ctx.now())
         if refreshed:
             tokens = _refresh(ctx, tokens)
-            save_tokens(ctx.store, ctx.profile_name, tokens)  # one entry: the commit point
+            ctx.save_tokens(tokens)  # one entry: the commit point
         else:
             log.debug("another process refreshed profile %s meanwhile", ctx.profile_name)
         delivered = offer.deliver(tokens.with_changes(refresh_token=None).to_json())
@@ -130,12 +129,14 @@ def _refresh(ctx: Context, tokens: TokenSet) -> TokenSet:
     if not tokens.refresh_token:
         raise RefreshTokenInvalid(f"Profile {ctx.profile_name!r} has no refresh token")
     from pdauth.core import oauth  # only the process that refreshes pays for requests
+    from pdauth.core.binding import issuer_for
 
+    issuer = issuer_for(ctx, tokens)  # before the secret is even read: it goes nowhere else
     client = ctx.client_credentials()
     try:
         return oauth.refresh(
             ctx.session,
-            ctx.settings.oauth_url,
+            issuer,
             client,
             tokens.refresh_token,
             ctx.now(),

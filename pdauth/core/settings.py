@@ -77,6 +77,11 @@ class ConfigFile:
     path: Path
     default_profile: str | None = None
     profiles: dict[str, Profile] = field(default_factory=dict)
+    # This config dir's part of every secret-store entry's name (pdauth.hotpath.paths.entry_name), made
+    # at the first write that needs it; and the profiles a version before namespaces left, whose
+    # un-namespaced entries may still be carried over once (pdauth.core.binding).
+    namespace: str | None = None
+    carry_over: list[str] = field(default_factory=list)
 
     @classmethod
     def load(cls, directory: Path) -> ConfigFile:
@@ -94,9 +99,18 @@ class ConfigFile:
         profiles = raw.get("profiles")
         if not isinstance(profiles, dict):
             profiles = {}
+        namespace = raw.get("namespace")
+        if namespace is not None and not locate.is_valid_namespace(namespace):
+            raise ConfigError(
+                f"{path} names an invalid keyring namespace {namespace!r}",
+                hint='Restore the file, or remove its "namespace" and run `pdauth login` again',
+            )
+        carry_over = raw.get("carry_over")
         return cls(
             path=path,
             default_profile=raw.get("default_profile"),
+            namespace=namespace,
+            carry_over=[n for n in carry_over if isinstance(n, str)] if isinstance(carry_over, list) else [],
             profiles={
                 name: Profile.from_dict(name, data)
                 for name, data in profiles.items()
@@ -111,6 +125,10 @@ class ConfigFile:
         data: dict[str, Any] = {"profiles": {n: p.to_dict() for n, p in sorted(self.profiles.items())}}
         if self.default_profile:
             data["default_profile"] = self.default_profile
+        if self.namespace:
+            data["namespace"] = self.namespace
+        if self.carry_over:
+            data["carry_over"] = sorted(self.carry_over)
         write_private(self.path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 

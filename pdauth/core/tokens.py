@@ -40,6 +40,11 @@ class TokenSet:
     token_type: str = "Bearer"
     scopes: tuple[str, ...] = field(default_factory=tuple)
     refresh_used_at: float | None = None  # when the refresh token was last issued or used
+    # Where the set came from: the OAuth server (`oauth_url`) that issued it and the app (client id) it was
+    # issued to. A stored set is used, refreshed and revoked only for a profile that still names both, and
+    # its refresh token goes only to this issuer (pdauth.core.binding).
+    issuer: str | None = None
+    client_id: str | None = None
 
     @classmethod
     def from_response(cls, payload: Any, now: float, previous_refresh_token: str | None = None) -> TokenSet:
@@ -101,7 +106,17 @@ class TokenSet:
             token_type=data.get("token_type", "Bearer"),
             scopes=tuple(data.get("scopes") or ()),
             refresh_used_at=data.get("refresh_used_at"),
+            issuer=_text_or_none(data.get("issuer")),
+            client_id=_text_or_none(data.get("client_id")),
         )
+
+    def bound_to(self, issuer: str, client_id: str) -> TokenSet:
+        """This set, recording the issuer and client it came from."""
+        return replace(self, issuer=issuer.rstrip("/"), client_id=client_id)
 
     def with_changes(self, **changes: Any) -> TokenSet:
         return replace(self, **changes)
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

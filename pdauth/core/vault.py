@@ -1,5 +1,9 @@
 """A profile's entries in its secret store: the token set (one JSON document, so an update is one write)
 and the app's client secret; and opening the store a profile's settings name.
+
+Entries are named `<profile>@<namespace>` and `<profile>:client_secret@<namespace>`, the namespace being
+the config dir's own (pdauth.hotpath.paths.entry_name): one OS keyring serves every config dir of the
+user, and a test's, a demo's or a copied dir's login must never read or overwrite another's.
 """
 
 from __future__ import annotations
@@ -10,25 +14,34 @@ from typing import TYPE_CHECKING, Any
 from pdauth.core.tokens import TokenSet
 from pdauth.envvars import ENV_PASSPHRASE
 from pdauth.errors import PassphraseRequired, UnreadableEntry
-from pdauth.hotpath.paths import DEFAULT_PROFILE
+from pdauth.hotpath.paths import DEFAULT_PROFILE, entry_name
 
 if TYPE_CHECKING:
     from pdauth.core.settings import Settings
     from pdauth.store import SecretStore
 
 
-def token_key(profile: str) -> str:
-    return profile
+class Entries:
+    """The names of one profile's entries in one config dir's namespace."""
+
+    __slots__ = ("client_secret", "profile", "tokens")
+
+    def __init__(self, profile: str, namespace: str) -> None:
+        self.profile = profile
+        self.tokens = entry_name(profile, namespace)
+        self.client_secret = entry_name(profile, namespace, client_secret=True)
 
 
-def client_secret_key(profile: str) -> str:
-    return f"{profile}:client_secret"
+def legacy_entries(profile: str) -> tuple[str, str]:
+    """The names a version before namespaces used (token set, client secret): carried over once."""
+    return profile, f"{profile}:client_secret"
 
 
-def load_tokens(store: SecretStore, profile: str) -> TokenSet | None:
-    raw = store.get(token_key(profile))
+def load_tokens(store: SecretStore, entries: Entries) -> TokenSet | None:
+    raw = store.get(entries.tokens)
     if raw is None:
         return None
+    profile = entries.profile
     try:
         return TokenSet.from_json(raw)
     except (ValueError, KeyError, TypeError):
@@ -39,8 +52,8 @@ def load_tokens(store: SecretStore, profile: str) -> TokenSet | None:
         ) from None
 
 
-def save_tokens(store: SecretStore, profile: str, tokens: TokenSet) -> None:
-    store.set(token_key(profile), tokens.to_json())
+def save_tokens(store: SecretStore, entries: Entries, tokens: TokenSet) -> None:
+    store.set(entries.tokens, tokens.to_json())
 
 
 def open_store(

@@ -79,7 +79,7 @@ def _due_profile(option: str | None, env: Mapping[str, str], now: float) -> tupl
     found = locate.profile_entry(option, env)
     if found is None:
         return None
-    directory, name, entry = found
+    directory, name, entry, _namespace = found
     noted = entry.get("expires_at")
     if not is_epoch(noted):
         return None

@@ -59,10 +59,23 @@ def keyring_config_path(env: Mapping[str, str]) -> str:
     return os.path.join(root, "python_keyring", "keyringrc.cfg")
 
 
-def profile_entry(option: str | None, env: Mapping[str, str]) -> tuple[str, str, dict[str, object]] | None:
-    """(config dir, profile name, its config entry) for a command that reads the store; None when the
-    environment supplies the token, or the config file has no such profile or cannot be read (the core
-    then says what is wrong)."""
+def entry_name(profile: str, namespace: str, *, client_secret: bool = False) -> str:
+    """A profile's entry in a secret store: `<profile>@<namespace>` (its token set) or
+    `<profile>:client_secret@<namespace>`. The namespace is the config dir's own (config.json's top-level
+    "namespace"), so two config dirs never read or overwrite each other's entries in the one OS keyring."""
+    return f"{profile}:client_secret@{namespace}" if client_secret else f"{profile}@{namespace}"
+
+
+def is_valid_namespace(value: object) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= 64 and value.isascii() and value.isalnum()
+
+
+def profile_entry(
+    option: str | None, env: Mapping[str, str]
+) -> tuple[str, str, dict[str, object], str | None] | None:
+    """(config dir, profile name, its config entry, the dir's namespace or None) for a command that reads
+    the store; None when the environment supplies the token, or the config file has no such profile or
+    cannot be read (the core then says what is wrong)."""
     if env.get(ENV_ACCESS_TOKEN) or env.get(ENV_REFRESH_TOKEN):
         return None  # tokens from the env come first and never touch the store
     directory = config_dir(env)
@@ -77,7 +90,8 @@ def profile_entry(option: str | None, env: Mapping[str, str]) -> tuple[str, str,
     entry = profiles.get(name) if isinstance(profiles, dict) else None
     if not isinstance(entry, dict) or not is_valid_profile_name(name):
         return None
-    return directory, name, entry
+    namespace = raw.get("namespace")
+    return directory, name, entry, namespace if is_valid_namespace(namespace) else None
 
 
 def read_config(directory: str | os.PathLike[str]) -> object:

@@ -23,13 +23,19 @@ class PlainToken:
         self.profile = profile
 
 
-def valid_from_json(text: str, profile: str, now: float) -> PlainToken | None:
-    """The token of a token set's JSON when it has more than the refresh margin left; None for anything
-    else (the core then decides, and says what is wrong)."""
+def valid_from_json(
+    text: str, profile: str, now: float, *, bound_to: tuple[str, str] | None = None
+) -> PlainToken | None:
+    """The token of a token set's JSON when it has more than the refresh margin left (and, with
+    `bound_to`, records exactly that issuer and client id); None for anything else (the core then
+    decides, and says what is wrong)."""
     try:
         data = loads(text)
         token, expires_at, api_domain = data["access_token"], data["expires_at"], data.get("api_domain")  # type: ignore[index,attr-defined]
+        source = (data.get("issuer"), data.get("client_id"))  # type: ignore[attr-defined]
     except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if bound_to is not None and source != bound_to:
         return None
     if not isinstance(token, str) or not token or not is_epoch(expires_at):
         return None

@@ -5,7 +5,8 @@ not load the core (dataclasses, logging, typing, pathlib, enum, the store's keyr
 that costs several times what the lookup itself does. So when everything is ordinary — no token in the
 environment, the profile's secrets in a Secret Service keyring that keyring itself would use, the
 config file noting a token valid for more than the refresh margin, `secret-tool` installed — this module
-reads the entry with `secret-tool` (pdauth.hotpath.secret_tool) and checks it. Anything else, and every
+reads the config dir's own entry (named with its namespace) with `secret-tool` (pdauth.hotpath.secret_tool)
+and checks it, including that the set is bound to the issuer and client id the profile names. Anything else, and every
 doubt (an unreadable note, an unexpected entry, a timeout), answers None: the core then does what it
 always does and says what is wrong. This never refreshes, writes or prints anything.
 """
@@ -29,7 +30,10 @@ def read(option: str | None, env: Mapping[str, str], now: float) -> PlainToken |
     found = paths.profile_entry(option, env)
     if found is None:
         return None
-    _directory, name, entry = found
+    _directory, name, entry, namespace = found
+    issuer, client_id = entry.get("oauth_url"), entry.get("client_id")
+    if namespace is None or not isinstance(issuer, str) or not isinstance(client_id, str):
+        return None  # a config dir from before namespaces (the core carries it over), or a hand-made entry
     noted = entry.get("expires_at")
     if not is_epoch(noted) or noted - now < REFRESH_MARGIN_SECONDS:
         return None  # due (pdauth.hotpath.crowd), or no note: the core decides
@@ -42,10 +46,11 @@ def read(option: str | None, env: Mapping[str, str], now: float) -> PlainToken |
     if tool is None or timeout is None:
         return None
     try:
-        text = secret_tool.lookup(tool, name, env, timeout)
+        text = secret_tool.lookup(tool, paths.entry_name(name, namespace), env, timeout)
     except (secret_tool.SecretToolTimeout, OSError):
         return None  # the core asks keyring, which waits and reports as it does
-    return valid_from_json(text, name, now) if text else None
+    # Only a set bound to the issuer and client the profile names is served; the core refuses the others.
+    return valid_from_json(text, name, now, bound_to=(issuer, client_id)) if text else None
 
 
 def _backend(entry: dict[str, object], env: Mapping[str, str]) -> object:

@@ -18,7 +18,6 @@ from pdauth.core import settings as cfg
 from pdauth.core.context import Context
 from pdauth.core.identity import Identity
 from pdauth.core.tokens import TokenSet
-from pdauth.core.vault import client_secret_key
 from pdauth.errors import (
     AuthorizationDenied,
     CallbackTimeout,
@@ -88,10 +87,10 @@ def login(
     # Touch the store before the browser opens: a missing keyring or a wrong passphrase fails now,
     # not after the user has clicked "Allow and install".
     try:
-        stored_secret = ctx.store.get(client_secret_key(ctx.profile_name))
+        stored_secret = ctx.stored_client_secret()
     except KeyringUnavailable as exc:
         offer_file_store(ctx, exc)
-        stored_secret = ctx.store.get(client_secret_key(ctx.profile_name))
+        stored_secret = ctx.stored_client_secret()
     if secret is None:
         secret = plan.Secret(stored_secret, plan.SECRET_STORED) if stored_secret else plan.ask_secret(ctx)
     client = oauth.ClientCredentials(client_id, secret.value)

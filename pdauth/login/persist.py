@@ -19,7 +19,7 @@ from pdauth.core.context import Context
 from pdauth.core.identity import Identity
 from pdauth.core.refresh import remember_tokens
 from pdauth.core.tokens import TokenSet
-from pdauth.core.vault import client_secret_key, save_tokens, token_key
+from pdauth.core.vault import save_tokens
 from pdauth.errors import ConfigError, LoginError, PdauthError, terminal_safe
 
 if TYPE_CHECKING:
@@ -66,8 +66,11 @@ def save_login(ctx: Context, client: ClientCredentials, tokens: TokenSet, identi
     the store entries are put back as they were and the error is raised."""
     store = ctx.store
     name = ctx.profile_name
-    # Read before writing: a store we cannot read fails here, before it holds anything new.
-    entries = [_Entry(key, store.get(key)) for key in (token_key(name), client_secret_key(name))]
+    # The entries' names in this config dir's namespace (a first login saves the namespace: a config
+    # write, done before any secret is). Then read before writing: a store we cannot read fails here,
+    # before it holds anything new.
+    names = ctx.entries(create=True)
+    entries = [_Entry(key, store.get(key)) for key in (names.tokens, names.client_secret)]
     # The encrypted file, when this login creates it, holds nothing but this login (and the passphrase
     # just chosen for it): a failed save removes it, or the next login would ask to open it.
     created: Path | None = getattr(store, "path", None) if store.kind == "file" else None
@@ -86,7 +89,7 @@ def save_login(ctx: Context, client: ClientCredentials, tokens: TokenSet, identi
 
     written: list[_Entry] = []
     try:
-        save_tokens(store, name, tokens)  # the token set as the vault writes it (one JSON document)
+        save_tokens(store, names, tokens)  # bound to its issuer and client by pdauth.core.oauth
         written.append(entries[0])
         store.set(entries[1].key, client.client_secret)
         written.append(entries[1])

@@ -9,7 +9,6 @@ import pytest
 from pdauth.call.caller import ApiCaller
 from pdauth.call.spec import build_spec
 from pdauth.call.transport import HttpRequest, HttpResponse, Transport
-from pdauth.core.vault import load_tokens
 from pdauth.errors import AccessTokenRejected, ApiHttpError, ApiRequestFailed, ForeignHostRefused
 from tests.call.support import MakeCtx, Sleeps, call_ctx, call_keyring, fast_policy, fetch_all, logged_in
 
@@ -71,7 +70,7 @@ def test_token_expiring_mid_pagination_is_refreshed_once(
     logged_in: MakeCtx, emulator: Any, call_keyring: Any, version: str
 ) -> None:
     ctx = logged_in()
-    before = load_tokens(ctx.store, "default")
+    before = ctx.stored_tokens()
     caller = ApiCaller(ctx, fast_policy())
     items: list[Any] = []
     for n, page in enumerate(caller.pages(build_spec("GET", f"/{version}/deals"), 2)):
@@ -85,7 +84,7 @@ def test_token_expiring_mid_pagination_is_refreshed_once(
     # One keep-alive connection for every API request, and one for the refresh: it goes to the OAuth
     # server (another host than the api_domain in production), through requests like every refresh.
     assert stats["connections"] == 2
-    after = load_tokens(ctx.store, "default")
+    after = ctx.stored_tokens()
     assert before is not None and after is not None and after.access_token != before.access_token
 
 
@@ -179,7 +178,7 @@ def test_fields_typed_fields_and_headers_reach_the_server(logged_in: MakeCtx, em
 
 
 def test_env_access_token_is_used_and_not_refreshed(logged_in: MakeCtx, emulator: Any) -> None:
-    token = load_tokens(logged_in().store, "default")
+    token = logged_in().stored_tokens()
     assert token is not None
     env = {"PIPEDRIVE_ACCESS_TOKEN": token.access_token, "PIPEDRIVE_API_DOMAIN": emulator.base_url}
     assert ApiCaller(logged_in(env=env), fast_policy()).send(build_spec(None, "/v1/users/me")).status == 200
@@ -191,7 +190,7 @@ def test_env_access_token_is_used_and_not_refreshed(logged_in: MakeCtx, emulator
 
 
 def test_env_refresh_token_source(logged_in: MakeCtx, emulator: Any, call_keyring: Any) -> None:
-    token = load_tokens(logged_in().store, "default")
+    token = logged_in().stored_tokens()
     assert token is not None and token.refresh_token
     call_keyring.entries.clear()  # CI: no stored login at all
     ctx = logged_in(env={"PIPEDRIVE_REFRESH_TOKEN": token.refresh_token})

@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 
 from tests.conftest import CLI
+from tests.support.entries import token_entry
 
 
 def stored_token(tmp_path: Path) -> dict[str, Any]:
     entries = json.loads((tmp_path / "keyring.json").read_text())
-    return dict(json.loads(entries["pdauth/default"]))
+    return dict(json.loads(entries[f"pdauth/{token_entry(tmp_path / 'config')}"]))
 
 
 @pytest.fixture

@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 
 from tests.conftest import CLI
+from tests.support.entries import of_profile, token_entry
 
 
 def stored(tmp_path: Path, profile: str = "default") -> dict[str, Any]:
     entries = json.loads((tmp_path / "keyring.json").read_text())
-    return dict(json.loads(entries[f"pdauth/{profile}"]))
+    return dict(json.loads(entries[f"pdauth/{token_entry(tmp_path / 'config', profile)}"]))
 
 
 @pytest.mark.emulator(auto_approve=False)  # through the consent page, "Allow and install"
@@ -50,9 +51,8 @@ def test_deny_exits_4(cli: CLI, tmp_path: Path) -> None:
     r = cli("login", FAKE_BROWSER_DECISION="cancel")
     assert r.returncode == 4, r.stderr
     assert "denied" in r.stderr and "pdauth login" in r.stderr
-    assert (
-        not (tmp_path / "keyring.json").exists()
-        or "pdauth/default" not in (tmp_path / "keyring.json").read_text()
+    assert not (tmp_path / "keyring.json").exists() or not of_profile(
+        json.loads((tmp_path / "keyring.json").read_text()), "default"
     )
 
 
@@ -133,7 +133,8 @@ def test_profiles_switch_and_logout(cli: CLI, tmp_path: Path) -> None:
     assert cli("switch", "nope").returncode == 2
     r = cli("logout")
     assert r.returncode == 0 and "work" in r.stderr
-    assert "pdauth/work" not in (tmp_path / "keyring.json").read_text()
+    assert not of_profile(json.loads((tmp_path / "keyring.json").read_text()), "work")
+    assert of_profile(json.loads((tmp_path / "keyring.json").read_text()), "default")
     assert cli("logout", "-p", "work").returncode == 0  # idempotent
     statuses = json.loads(cli("status", "--json").stdout)
     assert [s["profile"] for s in statuses] == ["default"]

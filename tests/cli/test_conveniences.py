@@ -7,12 +7,14 @@ import re
 from pathlib import Path
 
 from tests.conftest import CLI, CLIENT_SECRET
+from tests.support.entries import token_entry
 
 COLOUR = re.compile(r"\x1b\[[\d;]*(3[0-8]|9[0-7])[;m]")  # an SGR foreground colour
 
 
 def stored(tmp_path: Path) -> dict[str, str]:
-    return dict(json.loads(json.loads((tmp_path / "keyring.json").read_text())["pdauth/default"]))
+    key = f"pdauth/{token_entry(tmp_path / 'config')}"
+    return dict(json.loads(json.loads((tmp_path / "keyring.json").read_text())[key]))
 
 
 def test_no_color_is_respected(cli: CLI) -> None:

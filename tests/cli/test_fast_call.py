@@ -12,6 +12,7 @@ import pytest
 from pdauth.call.run import CallOptions
 from pdauth.cli.fast_call import parse_plain_call
 from tests.conftest import CLI
+from tests.support.entries import token_entry
 
 
 @pytest.mark.parametrize(
@@ -159,7 +160,8 @@ def test_a_terminal_or_a_prompt_goes_to_the_full_cli(monkeypatch: pytest.MonkeyP
 
 @pytest.mark.emulator(deals=3)
 def test_the_fast_path_refreshes_like_the_full_cli(pd: CLI, emulator: Any, tmp_path: Any) -> None:
-    stored = json.loads(json.loads((tmp_path / "keyring.json").read_text())["pdauth/default"])
+    key = f"pdauth/{token_entry(tmp_path / 'config')}"
+    stored = json.loads(json.loads((tmp_path / "keyring.json").read_text())[key])
     emulator.advance_clock(4000)  # the stored access token has expired: the call refreshes it first
     code, out, err = run(pd, FAST, "call", "/v2/deals", "--paginate", "--jsonl")
     assert code == 0 and len(out.splitlines()) == 3, err

@@ -86,8 +86,10 @@ def test_a_refresh_on_the_fast_path_does_load_http(cli: object, tmp_path: object
 
     directory = config or Path(__import__("os").environ["PDAUTH_CONFIG_DIR"])
     store = FileStore(directory / "tokens.enc", passphrase=lambda: "probe passphrase")
-    data = json.loads(store.get("default") or "{}")
+    from tests.support.entries import token_entry
+
+    data = json.loads(store.get(token_entry(directory)) or "{}")
     data["expires_at"] = 0
-    store.set("default", json.dumps(data))
+    store.set(token_entry(directory), json.dumps(data))
     stdout, heavy = _probe(cli, "token")
     assert stdout.startswith("v1u:") and "requests" in heavy

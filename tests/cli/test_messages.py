@@ -153,18 +153,19 @@ def test_logout_revoke_asks_first_on_a_terminal(cli: CLI) -> None:
 def test_logout_succeeds_on_a_corrupt_keyring_entry(cli: CLI) -> None:
     import json
 
-    from tests.support.harness import keyring_file
+    from tests.support.harness import entry_key, keyring_file
 
     assert cli("login").returncode == 0
     path = keyring_file(cli.env)
     entries = json.loads(path.read_text())
-    entries["pdauth/default"] = "{not json"
+    key = entry_key(cli.env)
+    entries[key] = "{not json"
     path.write_text(json.dumps(entries))
     broken = cli("whoami")
     assert broken.returncode != 0 and "`pdauth logout` and `pdauth login`" in only_line(broken)
     r = cli("logout")
     assert r.returncode == 0, r.stderr
-    assert "pdauth/default" not in json.loads(path.read_text())
+    assert key not in json.loads(path.read_text())
     assert cli("login").returncode == 0
 
 

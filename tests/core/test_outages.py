@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CLI, Result
-from tests.support.harness import expire_stored, keyring_file
+from tests.support.harness import entry_key, expire_stored, keyring_file
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -39,10 +39,10 @@ def test_token_serves_a_still_valid_token_while_the_oauth_host_is_down(cli: CLI,
 def _spoil_refresh_token(cli: CLI) -> None:
     path = keyring_file(cli.env)
     entries = json.loads(path.read_text())
-    tokens = json.loads(entries["pdauth/default"])
+    tokens = json.loads(entries[entry_key(cli.env)])
     tokens["refresh_token"] = "1:777:not-a-refresh-token"
     tokens["expires_at"] = 0
-    entries["pdauth/default"] = json.dumps(tokens)
+    entries[entry_key(cli.env)] = json.dumps(tokens)
     path.write_text(json.dumps(entries))
 
 

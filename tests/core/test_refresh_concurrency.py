@@ -26,6 +26,7 @@ from tests.conftest import CLI, CLIENT_ID, CLIENT_SECRET
 from tests.support.fast_path import LOADED_PROBE, fast_path_extras, loaded_modules
 from tests.support.harness import (
     QUIET_BROWSER,
+    entry_key,
     expire_stored,
     keyring_file,
     pdauth,
@@ -131,7 +132,7 @@ def kill_refresh_after(env: dict[str, str], delay: float) -> int:
 
 def load_stored_set(env: dict[str, str]) -> TokenSet:
     """The stored entry parsed as pdauth parses it (raises if the store were torn or unreadable)."""
-    return TokenSet.from_json(json.loads(keyring_file(env).read_text())["pdauth/default"])
+    return TokenSet.from_json(json.loads(keyring_file(env).read_text())[entry_key(env)])
 
 
 def kill_delays(rng: random.Random, reached: float, total: float, count: int) -> list[float]:

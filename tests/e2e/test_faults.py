@@ -24,7 +24,7 @@ import pytest
 from pdauth.emulator import Emulator, EmulatorConfig
 from pdauth.errors import ExitCode
 from tests.conftest import CLIENT_ID, CLIENT_SECRET, REPO, free_port
-from tests.support.harness import QUIET_BROWSER, expire_stored, stderr_lines, stored
+from tests.support.harness import QUIET_BROWSER, entry_key, expire_stored, stderr_lines, stored
 
 READ_TIMEOUT = 0.3  # pdauth's read timeouts in the timeout cases (tests/support/short_timeouts.py)
 SLOW = READ_TIMEOUT * 10  # an injected delay well past it
@@ -275,7 +275,7 @@ def test_fault_gives_one_clear_line_the_documented_exit_code_and_an_untouched_st
 
     if case.fault_name == "api-401" and case.command[0] != "login":
         # The one case that legitimately writes: the first 401 made pdauth refresh (successfully).
-        old, new = json.loads(json.loads(before)["pdauth/default"]), stored(env)
+        old, new = json.loads(json.loads(before)[entry_key(env)]), stored(env)
         assert new["refresh_token"] == old["refresh_token"] and new["access_token"] != old["access_token"]
     else:
         assert keyring.read_bytes() == before

@@ -25,6 +25,7 @@ from pdauth.core.redact import REDACTED, RedactingFilter, Redactor, enable_debug
 from pdauth.core.sources import refresh
 from pdauth.login import flow as flows
 from tests.conftest import CLI, CLIENT_ID, CLIENT_SECRET, REPO
+from tests.support.entries import of_profile
 from tests.support.fakes import QuietLoginUI
 from tests.support.harness import QUIET_BROWSER, stored
 from tests.support.keyrings import MemoryKeyring
@@ -114,10 +115,11 @@ def test_debug_logging_of_requests_and_urllib3_never_prints_a_secret(
         return True
 
     flows.login(make(), QuietLoginUI(), timeout=20)
-    first = json.loads(keyring.entries[("pdauth", "default")])
+    entry = ("pdauth", make().entries().tokens)  # type: ignore[union-attr]
+    first = json.loads(keyring.entries[entry])
     refresh(make())
     account.whoami(make())
-    second = json.loads(keyring.entries[("pdauth", "default")])
+    second = json.loads(keyring.entries[entry])
     account.logout(make(), revoke=True)
 
     log = debug_log.getvalue()
@@ -190,7 +192,7 @@ def test_a_whole_session_with_v_leaks_no_secret_to_any_output_or_file(
         if keep_stdout:
             outputs.append((f"{args[0]} stdout", r.stdout))
         keyring = tmp_path / "keyring.json"
-        if keyring.exists() and "pdauth/default" in keyring.read_text():
+        if keyring.exists() and of_profile(json.loads(keyring.read_text()), "default"):
             seen.append(stored(cli.env))
 
     step("login")

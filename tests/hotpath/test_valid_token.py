@@ -24,6 +24,8 @@ from tests.support.fast_path import LOADED_PROBE, fast_path_extras, loaded_modul
 
 NOW = time.time()
 TOKEN = "v1u:valid-access-token-0123456789"
+NAMESPACE = "0123456789abcdef0123456789abcdef"
+ISSUER = "https://oauth.pipedrive.com"
 TOKEN_SET = {
     "access_token": TOKEN,
     "refresh_token": "1:1:refresh-0123456789",
@@ -31,6 +33,8 @@ TOKEN_SET = {
     "expires_at": NOW + 3600,
     "token_type": "Bearer",
     "scopes": ["base"],
+    "issuer": ISSUER,
+    "client_id": "the-client",
     "v": 1,
 }
 
@@ -49,11 +53,18 @@ exit 1
 """
 
 
-def write_config(directory: Path, **entry: Any) -> None:
-    profile = {"store": "keyring", "keyring_backend": SECRET_SERVICE_BACKEND, "expires_at": NOW + 3600}
+def write_config(directory: Path, namespace: str | None = NAMESPACE, **entry: Any) -> None:
+    profile = {
+        "store": "keyring",
+        "keyring_backend": SECRET_SERVICE_BACKEND,
+        "expires_at": NOW + 3600,
+        "oauth_url": ISSUER,
+        "client_id": "the-client",
+    }
     profile.update(entry)
     directory.mkdir(mode=0o700, exist_ok=True)
-    (directory / "config.json").write_text(json.dumps({"profiles": {"default": profile}}))
+    config = {"profiles": {"default": profile}, "namespace": namespace}
+    (directory / "config.json").write_text(json.dumps({k: v for k, v in config.items() if v is not None}))
 
 
 @pytest.fixture
@@ -83,7 +94,9 @@ def setup(tmp_path: Path) -> dict[str, Any]:
     }  # record: argv, env
 
 
-def answer(tools: Path, *, entry: str = "default", secret: str | None = None, sleep: str = "") -> None:
+def answer(
+    tools: Path, *, entry: str = f"default@{NAMESPACE}", secret: str | None = None, sleep: str = ""
+) -> None:
     """What the scripted secret-tool in `tools` answers."""
     (tools / "entry").write_text(entry)
     (tools / "secret").write_text(json.dumps(TOKEN_SET) if secret is None else secret)
@@ -105,7 +118,8 @@ def test_a_valid_token_is_printed_without_loading_the_core_or_heavy_modules(setu
     r = run_token(setup["env"])
     assert (r.returncode, r.stdout) == (0, TOKEN + "\n"), r.stderr
     assert fast_path_extras(loaded_modules(r.stderr)) == []
-    assert (setup["record"] / "argv").read_text() == "lookup service pdauth username default\n"
+    # The config dir's own entry: the profile's name in the dir's namespace.
+    assert (setup["record"] / "argv").read_text() == f"lookup service pdauth username default@{NAMESPACE}\n"
 
 
 def test_json_output_is_the_full_clis(setup: dict[str, Any]) -> None:
@@ -160,6 +174,10 @@ def read(env: dict[str, str]) -> object:
         ({"expires_at": True}, "a boolean is no time"),
         ({"store": "file"}, "the encrypted file store"),
         ({"keyring_backend": "keyring.backends.kwallet.DBusKeyring"}, "another backend"),
+        ({"namespace": None}, "a config dir from before namespaces: the core carries it over"),
+        ({"oauth_url": "http://127.0.0.1:8977"}, "the profile names another issuer: the core refuses"),
+        ({"client_id": "another-client"}, "the profile names another client: the core refuses"),
+        ({"oauth_url": None}, "no issuer noted"),
     ],
 )
 def test_the_core_decides_what_the_config_entry_does_not_make_ordinary(
@@ -196,6 +214,10 @@ def test_the_core_decides_when_the_environment_is_not_ordinary(
         ({"secret": '{"access_token": "x", "expires_at": 1e400}'}, "nor is an infinity"),
         ({"secret": "not json"}, "an unreadable entry: the core reports it"),
         ({"entry": "someone-else"}, "no entry"),
+        ({"entry": "default"}, "an un-namespaced entry is not this config dir's"),
+        ({"secret": json.dumps({**TOKEN_SET, "issuer": "http://127.0.0.1:1"})}, "issued elsewhere"),
+        ({"secret": json.dumps({**TOKEN_SET, "client_id": "another"})}, "issued to another client"),
+        ({"secret": json.dumps({k: v for k, v in TOKEN_SET.items() if k != "issuer"})}, "no issuer recorded"),
     ],
 )
 def test_the_core_decides_every_unusual_entry(

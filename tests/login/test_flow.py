@@ -24,6 +24,7 @@ from pdauth.errors import (
 )
 from pdauth.login import flow as flows
 from tests.conftest import CLIENT_ID, CLIENT_SECRET
+from tests.support.entries import namespace, of_profile
 from tests.support.fakes import QuietLoginUI
 from tests.support.keyrings import FailingKeyring, MemoryKeyring
 
@@ -69,11 +70,14 @@ def test_login_stores_one_entry_and_token_needs_no_network(
 ) -> None:
     result = do_login(make_ctx)
     assert result.identity.company_id and result.replaced is None
-    entry = keyring.entries[("pdauth", "default")]
-    tokens = load_tokens(make_ctx().store, "default")
+    ctx = make_ctx()
+    names = ctx.entries()
+    entry = keyring.entries[("pdauth", names.tokens)]
+    tokens = load_tokens(ctx.store, names)
     assert tokens is not None and tokens.to_json() == entry
     assert tokens.api_domain == emulator.base_url
-    assert keyring.entries[("pdauth", "default:client_secret")] == CLIENT_SECRET
+    assert keyring.entries[("pdauth", names.client_secret)] == CLIENT_SECRET
+    assert names.tokens == f"default@{namespace(ctx.config_dir)}"
     before = emulator.stats()["token_requests"]
     assert current_token(make_ctx()).token == tokens.access_token
     assert emulator.stats()["token_requests"] == before
@@ -81,7 +85,7 @@ def test_login_stores_one_entry_and_token_needs_no_network(
 
 def test_config_file_holds_no_secret(make_ctx: Any, isolated_env: Path) -> None:
     do_login(make_ctx)
-    tokens = load_tokens(make_ctx().store, "default")
+    tokens = make_ctx().stored_tokens()
     text = (isolated_env / "config.json").read_text()
     assert tokens is not None
     for secret in (tokens.access_token, tokens.refresh_token, CLIENT_SECRET):
@@ -94,7 +98,7 @@ def test_denied_login_raises_auth_error_and_stores_nothing(make_ctx: Any, keyrin
     with pytest.raises(AuthorizationDenied) as err:
         do_login(make_ctx)
     assert err.value.exit_code == 4
-    assert ("pdauth", "default") not in keyring.entries
+    assert not of_profile(keyring.entries, "default")
 
 
 def test_a_login_that_fails_after_the_callback_still_shows_the_browser_its_page(
@@ -129,7 +133,7 @@ def test_a_login_that_fails_after_the_callback_still_shows_the_browser_its_page(
     tabs[0].join(10)  # the page is out; the tab may still be reading it
     assert len(pages) == 1 and "Login failed" in pages[0] and "see your terminal" in pages[0]
     assert returned - page_at[0] < 2.5  # it waited for the page to go out, not for the whole linger (5 s)
-    assert ("pdauth", "default") not in keyring.entries
+    assert not of_profile(keyring.entries, "default")
 
 
 def test_timeout_when_the_browser_never_comes_back(make_ctx: Any) -> None:
@@ -242,9 +246,9 @@ def test_invalid_grant_is_exit_4_and_keeps_the_store(
 @pytest.mark.emulator(rotate_refresh_tokens=True)
 def test_rotated_refresh_token_is_stored(make_ctx: Any) -> None:
     do_login(make_ctx)
-    old = load_tokens(make_ctx().store, "default")
+    old = make_ctx().stored_tokens()
     refresh(make_ctx())
-    new = load_tokens(make_ctx().store, "default")
+    new = make_ctx().stored_tokens()
     assert old and new and new.refresh_token != old.refresh_token
     refresh(make_ctx())  # the stored (new) refresh token works
 
@@ -266,7 +270,7 @@ def test_env_refresh_token_never_touches_a_store(
     make_ctx: Any, emulator: Any, keyring: MemoryKeyring
 ) -> None:
     do_login(make_ctx)
-    refresh_token = load_tokens(make_ctx().store, "default").refresh_token  # type: ignore[union-attr]
+    refresh_token = make_ctx().stored_tokens().refresh_token  # type: ignore[union-attr]
     keyring.entries.clear()
     writes = keyring.writes
     access = current_token(make_ctx(env={"PIPEDRIVE_REFRESH_TOKEN": refresh_token}))
@@ -332,7 +336,9 @@ def test_status_logout_switch(make_ctx: Any, emulator: Any, keyring: MemoryKeyri
     account.switch(make_ctx(), "work")
     assert make_ctx().profile_name == "work"
     result = account.logout(make_ctx(), revoke=True)
-    assert result.revoked and ("pdauth", "work") not in keyring.entries
+    assert (
+        result.revoked and not of_profile(keyring.entries, "work") and of_profile(keyring.entries, "default")
+    )
     assert emulator.stats()["revocations"] == 1
     assert make_ctx().profile_name == "default"
     assert account.logout(make_ctx(profile="work"), revoke=False).was_logged_in is False

@@ -6,7 +6,6 @@ who would otherwise receive the code and `state` Chromium sends to [::1]:PORT wh
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from tests.conftest import CLI, unused_fixed_port
 from tests.login.test_hostile_listener import listening_addresses
 from tests.login.test_real_browser import browser_env, final_page
 from tests.login.test_real_browser import login as chromium_login
-from tests.support.harness import QUIET_BROWSER
+from tests.support.harness import QUIET_BROWSER, stored
 from tests.support.second_user import SQUATTER, run_as, stop, throwaway_user
 
 pytestmark = pytest.mark.timeout(120)
@@ -60,7 +59,7 @@ def test_a_localhost_listener_binds_both_loopback_addresses(redirect_uri: str) -
 def test_a_localhost_login_completes_through_either_address(cli: CLI, tmp_path: Path) -> None:
     r = cli("login", BROWSER=str(QUIET_BROWSER))
     assert r.returncode == 0, r.stderr
-    assert "pdauth/default" in json.loads((tmp_path / "keyring.json").read_text())
+    assert stored(cli.env)["access_token"]
 
 
 def test_another_user_on_ipv6_loopback_makes_login_fail_before_the_browser_opens(

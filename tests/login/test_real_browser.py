@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import CLI
+from tests.support.harness import entry_key
 from tests.support.realtools import CHROMIUM_WRAPPER, require_chromium
 
 pytestmark = [pytest.mark.real_browser, pytest.mark.timeout(180)]
@@ -70,7 +71,7 @@ def stored_tokens(env: dict[str, str]) -> dict[str, Any] | None:
     path = Path(env["PDAUTH_TEST_KEYRING_FILE"])
     if not path.exists():
         return None
-    entry = json.loads(path.read_text()).get("pdauth/default")
+    entry = json.loads(path.read_text()).get(entry_key(env))
     return json.loads(entry) if entry else None
 
 

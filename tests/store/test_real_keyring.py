@@ -19,6 +19,7 @@ import pytest
 
 from pdauth.hotpath.secret_tool import SECRET_SERVICE_BACKEND
 from tests.conftest import CLI, CLIENT_SECRET
+from tests.support.entries import secret_entry, token_entry
 from tests.support.harness import QUIET_BROWSER
 from tests.support.realtools import require_secret_service
 
@@ -64,11 +65,12 @@ def test_login_stores_in_the_secret_service_and_a_new_process_reads_it_back(
         assert r.returncode == 0, r.stderr
 
         # The entry is where any Secret Service client finds it, under keyring's own attributes.
-        looked_up = secret_tool_lookup(profile)
+        config_dir = Path(env["PDAUTH_CONFIG_DIR"])
+        looked_up = secret_tool_lookup(token_entry(config_dir, profile))
         assert looked_up.returncode == 0, looked_up.stderr
         tokens = json.loads(looked_up.stdout)
         assert tokens["access_token"].startswith("v1u:") and tokens["api_domain"] == emulator.base_url
-        assert secret_tool_lookup(f"{profile}:client_secret").stdout == CLIENT_SECRET
+        assert secret_tool_lookup(secret_entry(config_dir, profile)).stdout == CLIENT_SECRET
 
         config = json.loads((Path(env["PDAUTH_CONFIG_DIR"]) / "config.json").read_text())
         assert config["profiles"][profile]["keyring_backend"] == SECRET_SERVICE_BACKEND
@@ -95,16 +97,18 @@ def test_login_stores_in_the_secret_service_and_a_new_process_reads_it_back(
             assert not any(name == "keyring" or name.startswith("keyring.") for name in imported), sorted(
                 n for n in imported if n.startswith("keyring")
             )
-        assert calls.read_text() == f"lookup service pdauth username {profile}\n"  # once, no secret in it
+        # once, no secret in it
+        assert calls.read_text() == f"lookup service pdauth username {token_entry(config_dir, profile)}\n"
 
         # A refresh writes through to the Secret Service, and the next reader sees it.
         r = pdauth(env, "-p", profile, "refresh")
         assert r.returncode == 0, r.stderr
-        refreshed = json.loads(secret_tool_lookup(profile).stdout)
+        refreshed = json.loads(secret_tool_lookup(token_entry(config_dir, profile)).stdout)
         assert refreshed["access_token"] != tokens["access_token"]
         assert pdauth(env, "-p", profile, "token").stdout == refreshed["access_token"] + "\n"
     finally:
         r = pdauth(env, "-p", profile, "logout")
     assert r.returncode == 0, r.stderr
-    assert secret_tool_lookup(profile).stdout == ""
-    assert secret_tool_lookup(f"{profile}:client_secret").stdout == ""
+    config_dir = Path(env["PDAUTH_CONFIG_DIR"])
+    assert secret_tool_lookup(token_entry(config_dir, profile)).stdout == ""
+    assert secret_tool_lookup(secret_entry(config_dir, profile)).stdout == ""

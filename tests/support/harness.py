@@ -20,10 +20,17 @@ def keyring_file(env: dict[str, str]) -> Path:
     return Path(env["PDAUTH_TEST_KEYRING_FILE"])
 
 
+def entry_key(env: dict[str, str], profile: str = "default") -> str:
+    """The test keyring file's key of `profile`'s token set in the config dir of `env`."""
+    from tests.support.entries import token_entry
+
+    return f"pdauth/{token_entry(env['PDAUTH_CONFIG_DIR'], profile)}"
+
+
 def stored(env: dict[str, str], profile: str = "default") -> dict[str, Any]:
     """The token set of `profile` as the test keyring file holds it (raises if missing or unreadable)."""
     entries = json.loads(keyring_file(env).read_text())
-    return dict(json.loads(entries[f"pdauth/{profile}"]))
+    return dict(json.loads(entries[entry_key(env, profile)]))
 
 
 def expire_stored(
@@ -36,9 +43,9 @@ def expire_stored(
     """
     path = keyring_file(env)
     entries = json.loads(path.read_text())
-    tokens = json.loads(entries[f"pdauth/{profile}"])
+    tokens = json.loads(entries[entry_key(env, profile)])
     tokens["expires_at"] = time.time() - ago
-    entries[f"pdauth/{profile}"] = json.dumps(tokens, separators=(",", ":"), sort_keys=True)
+    entries[entry_key(env, profile)] = json.dumps(tokens, separators=(",", ":"), sort_keys=True)
     path.write_text(json.dumps(entries))
     if noted:
         config_file = Path(env["PDAUTH_CONFIG_DIR"]) / "config.json"
