@@ -103,7 +103,13 @@ def make_context(
     import sys
 
     options = invocation(cli)
-    asked = Prompts(ask=ui.ask, ask_secret=ui.ask_secret, confirm=ui.confirm, paste_input=sys.stdin)
+    asked = Prompts(
+        ask=ui.ask,
+        ask_secret=ui.ask_secret,
+        confirm=ui.confirm,
+        ask_yes_no=ui.ask_yes_no,
+        paste_input=sys.stdin,
+    )
     return core_context(
         profile if profile is not None else options.profile,
         prompts=asked if prompts else None,

@@ -69,6 +69,7 @@ class Deps:
     ask: Callable[[str], str] | None = None
     ask_secret: Callable[[str], str] | None = None
     confirm: Callable[[str], bool] | None = None
+    ask_yes_no: Callable[[str], bool] | None = None  # a question whose answer defaults to no
     paste_input: LineSource | None = None  # where a pasted callback address is read (login)
     keyring_backend: Any = None  # tests inject an in-memory backend; None = resolve as keyring does
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
@@ -220,6 +221,7 @@ class Prompts:
     ask: Callable[[str], str] | None = None
     ask_secret: Callable[[str], str] | None = None
     confirm: Callable[[str], bool] | None = None
+    ask_yes_no: Callable[[str], bool] | None = None
     paste_input: LineSource | None = None
 
 
@@ -234,6 +236,7 @@ def make_context(profile: str | None = None, *, prompts: Prompts | None = None, 
     `pdauth call` without typer, `doctor`, the library): the real environment unless `env` is given,
     and prompts only where someone can answer them."""
     if prompts is not None and interactive():
-        asks = {name: getattr(prompts, name) for name in ("ask", "ask_secret", "confirm", "paste_input")}
+        names = ("ask", "ask_secret", "confirm", "ask_yes_no", "paste_input")
+        asks = {name: getattr(prompts, name) for name in names}
         deps = {**{k: v for k, v in asks.items() if v is not None}, **deps}
     return Context(Deps(profile=profile, **deps))

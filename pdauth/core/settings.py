@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -23,6 +24,7 @@ from pdauth.hotpath.files import ensure_private_dir, write_private
 # Shared with the token fast path, which reads them before the core: see pdauth.hotpath.paths.
 DEFAULT_PROFILE: Final = locate.DEFAULT_PROFILE
 CONFIG_FILE: Final = locate.CONFIG_FILE
+CONFIG_LOCK: Final = ".config.lock"
 
 DEFAULT_OAUTH_URL: Final = "https://oauth.pipedrive.com"
 # A fixed port, because Pipedrive compares the one registered callback URL as an exact string.
@@ -276,7 +278,31 @@ def editing(directory: Path) -> Iterator[ConfigFile]:
     from pdauth.hotpath.lock import ExclusiveLock
 
     ensure_private_dir(directory)
-    with ExclusiveLock(directory / ".config.lock", 30, "the config file's lock", hint=_CONFIG_LOCK_HINT):
+    with ExclusiveLock(directory / CONFIG_LOCK, 30, "the config file's lock", hint=_CONFIG_LOCK_HINT):
         config = ConfigFile.load(directory)
         yield config
         config.save()
+
+
+def check_writable(directory: Path) -> None:
+    """ConfigError now if `editing` could not save the config file later: the directory cannot be made or
+    written, its lock file cannot be opened, or config.json is not a file. `login` asks this before the
+    browser opens, so a config dir it cannot use fails before the user approves anything."""
+    import errno
+    import tempfile
+
+    try:
+        ensure_private_dir(directory)
+        os.close(os.open(directory / CONFIG_LOCK, os.O_RDWR | os.O_CREAT, 0o600))
+        fd, probe = tempfile.mkstemp(prefix=f".{CONFIG_FILE}.", suffix=".tmp", dir=directory)
+        os.close(fd)
+        os.unlink(probe)
+        if (directory / CONFIG_FILE).is_dir():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(directory / CONFIG_FILE))
+    except OSError as exc:
+        where = exc.filename or directory
+        raise ConfigError(
+            f"pdauth cannot write its config directory: {where}: {exc.strerror or exc}",
+            hint=f"Make {directory} a directory you own and can write (or set PDAUTH_CONFIG_DIR), then log in "
+            "again; nothing was stored",
+        ) from None

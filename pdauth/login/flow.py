@@ -17,7 +17,6 @@ from pdauth import envvars
 from pdauth.core import settings as cfg
 from pdauth.core.context import Context
 from pdauth.core.identity import Identity
-from pdauth.core.refresh import remember_tokens
 from pdauth.core.tokens import TokenSet
 from pdauth.errors import (
     AuthorizationDenied,
@@ -27,11 +26,13 @@ from pdauth.errors import (
 )
 from pdauth.login import plan
 from pdauth.login.fallback import offer_file_store
+from pdauth.login.persist import confirm_replacement, save_login
 from pdauth.login.preflight import check_redirect_registered
 
 if TYPE_CHECKING:
     from pdauth.core.oauth import ClientCredentials
     from pdauth.login.loopback import CallbackInbox, CallbackResult
+    from pdauth.login.paste import PasteReader
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -71,7 +72,7 @@ def login(
     from pdauth.core import oauth
     from pdauth.core.identity import fetch_identity
     from pdauth.login import browser
-    from pdauth.login.loopback import CallbackInbox, CallbackListener, RedirectTarget
+    from pdauth.login.loopback import CallbackInbox, CallbackListener, start_aborted
     from pdauth.login.paste import start_paste
 
     settings = ctx.settings
@@ -95,28 +96,35 @@ def login(
     client = oauth.ClientCredentials(client_id, secret.value)
     ctx.deps.redactor.register(secret.value)
 
+    # The config dir too: a login that could not be saved would spend the user's approval for nothing.
+    cfg.check_writable(ctx.config_dir)
+
     state = oauth.new_state()
-    inbox = CallbackInbox(state)
+    url = oauth.authorize_url(settings.oauth_url, client_id, settings.redirect_uri, state)
+    inbox = CallbackInbox(state, url)
     listener = CallbackListener(settings.redirect_uri, inbox)  # binds now: a busy port fails here
     plan.announce(ctx, client_id)
-    url = oauth.authorize_url(settings.oauth_url, client_id, settings.redirect_uri, state)
     machine = ctx.deps.machine or browser.Machine()
-    bind_host = RedirectTarget.parse(settings.redirect_uri).bind_host
-    tunnel = browser.ssh_tunnel_command(ctx.env, machine, bind_host, listener.port)
+    tunnel = browser.ssh_tunnel_command(ctx.env, machine, listener.host, listener.port)
     with listener:  # serving before the browser opens, or a blocking BROWSER command deadlocks
         check_redirect_registered(ctx, client_id)  # rather than waiting out the timeout on a mismatch
         if tunnel:
             ui.show_ssh_tunnel(tunnel)
         opener = ctx.deps.open_browser or browser.system_opener(ctx.env, machine)
-        opened = _open_browser(opener, url, inbox) if open_browser and opener else False
+        # The browser gets the one-time start address, not the authorize URL: its command line is readable
+        # by every local user, and the authorize URL holds `state`. The terminal (the user's own) shows
+        # the authorize URL, which also works in a browser on another machine (pasted back, or tunnelled).
+        opened = _open_browser(opener, listener.start_url, inbox) if open_browser and opener else False
         ui.show_url(url, opened)
         # Where the browser may not reach the listener, the address it ends on can be pasted instead.
         paste = start_paste(ctx.deps.paste_input, inbox, ui) if not opened or tunnel else None
         if paste is None and ctx.deps.paste_input is not None:
-            result = _wait_then_offer_paste(ctx, inbox, ui, timeout)
+            result, paste = _wait_then_offer_paste(ctx, inbox, ui, timeout)
         else:
             with ui.waiting() if paste is None else contextlib.nullcontext():
                 result = inbox.wait(timeout)
+        if result.aborted:
+            raise start_aborted()
         if result.error is not None:
             inbox.finish(False, "Pipedrive did not authorize pdauth. You can close this tab.")
             raise AuthorizationDenied(f"Authorization was denied in the browser ({result.error})")
@@ -124,11 +132,16 @@ def login(
         try:
             tokens, client = _exchange(ctx, client, secret, result.code)
             identity = fetch_identity(ctx.session, tokens.api_domain, tokens.access_token)
+            if paste is not None:  # let go of the terminal first: the question's answer is not a paste
+                paste.join(0.5)
+            replaced = confirm_replacement(ctx, identity)
+            if inbox.aborted:  # the start address's second fetch came after a code did: whose code?
+                raise start_aborted()
             try:
-                replaced = _persist_login(ctx, client, tokens, identity)
+                save_login(ctx, client, tokens, identity)
             except KeyringUnavailable as exc:  # e.g. locked since; the single-use code is spent already
                 offer_file_store(ctx, exc)
-                replaced = _persist_login(ctx, client, tokens, identity)
+                save_login(ctx, client, tokens, identity)
         except Exception as exc:
             inbox.finish(False, "pdauth could not complete the login; see your terminal for details.")
             raise exc from None
@@ -136,7 +149,9 @@ def login(
     return LoginResult(ctx.profile_name, identity, replaced, ctx.store.describe())
 
 
-def _wait_then_offer_paste(ctx: Context, inbox: CallbackInbox, ui: LoginUI, timeout: float) -> CallbackResult:
+def _wait_then_offer_paste(
+    ctx: Context, inbox: CallbackInbox, ui: LoginUI, timeout: float
+) -> tuple[CallbackResult, PasteReader | None]:
     """A browser that "opened" may show nothing (DISPLAY set, but no browser that can use it): after a
     while without a callback, a person at the terminal is offered the paste prompt as well."""
     from pdauth.login.paste import start_paste
@@ -144,13 +159,13 @@ def _wait_then_offer_paste(ctx: Context, inbox: CallbackInbox, ui: LoginUI, time
     started = time.monotonic()
     try:
         with ui.waiting():
-            return inbox.wait(min(timeout, PASTE_OFFER_AFTER))
+            return inbox.wait(min(timeout, PASTE_OFFER_AFTER)), None
     except CallbackTimeout:
         if timeout <= PASTE_OFFER_AFTER:
             raise
-    start_paste(ctx.deps.paste_input, inbox, ui)
+    paste = start_paste(ctx.deps.paste_input, inbox, ui)
     try:
-        return inbox.wait(timeout - (time.monotonic() - started))
+        return inbox.wait(timeout - (time.monotonic() - started)), paste
     except CallbackTimeout:
         raise CallbackTimeout(f"No answer from the browser within {timeout:g} seconds") from None
 
@@ -224,27 +239,3 @@ def _ask(ctx: Context, prompt: str, *, secret: bool) -> str:
     if not value:
         raise MissingClientCredentials(f"An empty {prompt} was given")
     return value
-
-
-def _persist_login(ctx: Context, client: object, tokens: TokenSet, identity: Identity) -> Identity | None:
-    from pdauth.core.oauth import ClientCredentials
-
-    assert isinstance(client, ClientCredentials)
-    previous = ctx.saved_profile.identity
-    replaced = previous if previous is not None and not previous.same_account(identity) else None
-    store = ctx.store
-    ctx.save_tokens(tokens)  # bound to its issuer and client by pdauth.core.oauth
-    ctx.save_client_secret(client.client_secret)
-    backend = getattr(store, "backend_name", None)
-
-    def edit(profile: cfg.Profile) -> None:
-        profile.client_id = client.client_id
-        profile.redirect_uri = ctx.settings.redirect_uri
-        profile.oauth_url = ctx.settings.oauth_url
-        profile.store = store.kind
-        profile.keyring_backend = backend if store.kind == "keyring" else None
-        profile.identity = identity
-        remember_tokens(profile, tokens)
-
-    ctx.update_profile(edit)
-    return replaced

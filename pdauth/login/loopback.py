@@ -5,6 +5,13 @@ constant time before `code` is even looked at; a mismatch gets a 400 page and th
 stray or hostile request can neither end the login nor inject a code. Every echoed value is escaped.
 After a good callback the browser is redirected to a clean page, so the code leaves the address bar,
 and that page shows the outcome of the code exchange.
+
+Two one-time addresses keep what other local users can see or fetch to nothing useful. The browser is
+started with `/pdauth/start/<nonce>`, which redirects to the authorize URL: a browser's command line is
+readable by every local user (/proc/PID/cmdline), and the authorize URL holds `state`; a second fetch of
+the start address means someone else fetched it too, and aborts the login. The completion page is at
+`/pdauth/complete/<nonce>`, named only in the redirect the browser gets from the callback, and served once:
+it shows who the login reached, which no other local client may learn.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import errno
 import hmac
 import html
 import logging
+import secrets
 import socket
 import threading
 import time
@@ -21,12 +29,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Final
 from urllib.parse import parse_qs, urlsplit
 
-from pdauth.errors import CallbackTimeout, ConfigError, PortInUse
+from pdauth.errors import CallbackTimeout, ConfigError, LoginError, PortInUse
 
 log = logging.getLogger(__name__)
 
-COMPLETE_PATH: Final = "/pdauth/complete"
-LOOPBACK_HOSTS: Final = {"127.0.0.1": "127.0.0.1", "localhost": "127.0.0.1", "::1": "::1"}
+COMPLETE_PATH: Final = "/pdauth/complete"  # + "/<nonce>"
+START_PATH: Final = "/pdauth/start"  # + "/<nonce>"
+# The addresses a callback to each loopback name can arrive at. A browser resolves `localhost` itself and
+# may pick either (Chromium tries ::1 first): pdauth must hold both, or another user could hold the other.
+LOOPBACK_HOSTS: Final = {"127.0.0.1": ("127.0.0.1",), "localhost": ("127.0.0.1", "::1"), "::1": ("::1",)}
 # A connected client that sends nothing must not hold a handler forever.
 PER_CONNECTION_TIMEOUT: Final = 10.0
 # How long the completion page waits for the code exchange to finish before it shows a neutral note.
@@ -38,13 +49,34 @@ class CallbackResult:
     code: str | None = None
     error: str | None = None
     error_description: str | None = None
+    aborted: bool = False  # the start address was fetched twice
+
+
+class StartAddressReused(LoginError):
+    """Someone besides the browser fetched the one-time start address (it learnt the login's `state`)."""
+
+    hint = (
+        "Nothing was stored. Run `pdauth login` again; if it happens again, another local user may be "
+        "reading your processes' command lines: use --no-browser and open the printed URL yourself"
+    )
+
+
+def start_aborted() -> StartAddressReused:
+    return StartAddressReused(
+        "The login's one-time start address was opened twice, so another program may know this login's state"
+    )
 
 
 @dataclass(frozen=True)
 class RedirectTarget:
-    bind_host: str
+    bind_hosts: tuple[str, ...]
     port: int
     path: str
+
+    @property
+    def bind_host(self) -> str:
+        """The address a tunnel or the start address uses (127.0.0.1 for `localhost`)."""
+        return self.bind_hosts[0]
 
     @classmethod
     def parse(cls, redirect_uri: str) -> RedirectTarget:
@@ -65,8 +97,15 @@ class RedirectTarget:
 class CallbackInbox:
     """Judges candidate callbacks (from the listener, or a URL pasted by the user) and keeps the first good one."""
 
-    def __init__(self, expected_state: str):
+    def __init__(self, expected_state: str, authorize_url: str = ""):
         self._expected = expected_state.encode()
+        self.authorize_url = authorize_url
+        self._start_nonce = secrets.token_urlsafe(32)
+        self._complete_nonce = secrets.token_urlsafe(32)
+        self._start_fetches = 0
+        self._complete_served = False
+        self._aborted = False
+        self._claim_lock = threading.Lock()
         self._result: CallbackResult | None = None
         self._arrived = threading.Event()
         self._deliver_lock = threading.Lock()  # listener threads and the paste reader race to deliver
@@ -91,6 +130,8 @@ class CallbackInbox:
         code = params.get("code", [None])[0]
         if state is not None and not hmac.compare_digest(state.encode(), self._expected):
             return 400, "This sign-in response does not belong to the login pdauth is waiting for."
+        if self._aborted:
+            return 400, "This login was stopped: its start address was opened twice. Nothing was accepted."
         if error is not None:
             # Whether Pipedrive echoes `state` on an error is unconfirmed, so an error may come without it.
             # It cannot inject anything: it can only end this login attempt.
@@ -104,7 +145,46 @@ class CallbackInbox:
         if not code:
             return 400, "This sign-in response has no authorization code."
         self._deliver(CallbackResult(code=code))
-        return 302, COMPLETE_PATH
+        return 302, self.complete_path
+
+    @property
+    def start_path(self) -> str:
+        return f"{START_PATH}/{self._start_nonce}"
+
+    @property
+    def complete_path(self) -> str:
+        return f"{COMPLETE_PATH}/{self._complete_nonce}"
+
+    def open_start(self, nonce: str) -> str | None:
+        """The authorize URL for the first fetch of the start address; None for a wrong nonce or a second
+        fetch, which also aborts the login: whoever fetched it first now knows `state`."""
+        if not hmac.compare_digest(nonce.encode(), self._start_nonce.encode()):
+            return None
+        with self._claim_lock:
+            self._start_fetches += 1
+            first = self._start_fetches == 1
+        if first:
+            return self.authorize_url
+        self.abort()
+        return None
+
+    def claim_complete(self, nonce: str) -> bool:
+        """True once, for the completion page's own nonce, after a code arrived."""
+        if not self.arrived or not hmac.compare_digest(nonce.encode(), self._complete_nonce.encode()):
+            return False
+        with self._claim_lock:
+            first, self._complete_served = not self._complete_served, True
+        return first
+
+    def abort(self) -> None:
+        self._aborted = True
+        self._deliver(CallbackResult(aborted=True))
+
+    @property
+    def aborted(self) -> bool:
+        """Whether the start address was fetched twice: checked again right before anything is saved,
+        since a code may have arrived before the second fetch did."""
+        return self._aborted
 
     def _deliver(self, result: CallbackResult) -> None:
         with self._deliver_lock:
@@ -183,7 +263,17 @@ class _Handler(BaseHTTPRequestHandler):
             return
         parts = urlsplit(self.path)
         inbox = self.server.inbox
-        if parts.path == self.server.callback_path:
+        start, _, start_nonce = parts.path.rpartition("/")
+        if start == START_PATH:
+            authorize = inbox.open_start(start_nonce)
+            if authorize:
+                self._send(302, b"", location=authorize)
+            elif inbox.aborted:
+                text = "This login was stopped: its start address was opened twice. Run pdauth login again."
+                self._send(410, page("Login stopped", text, ok=False))
+            else:
+                self._not_found()
+        elif parts.path == self.server.callback_path:
             status, text = inbox.offer(parts.query)
             if status == 302:
                 inbox.page_owed.set()  # the completion page is the last one
@@ -194,7 +284,7 @@ class _Handler(BaseHTTPRequestHandler):
                 inbox.page_sent.set()
             else:
                 self._send(status, page("Not accepted", text, ok=False))
-        elif parts.path == COMPLETE_PATH and inbox.arrived:
+        elif start == COMPLETE_PATH and inbox.claim_complete(start_nonce):
             outcome = inbox.outcome(COMPLETE_PAGE_WAIT)
             if outcome is None:
                 self._send(200, page("pdauth", "Return to your terminal to see the result.", ok=True))
@@ -203,7 +293,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, page("Logged in" if ok else "Login failed", message, ok))
             inbox.page_sent.set()
         else:
-            self._send(404, page("Not found", "This address belongs to a pdauth login in progress.", False))
+            self._not_found()
+
+    def _not_found(self) -> None:
+        # The same page for every miss: a wrong nonce, a second fetch and a stray path look alike.
+        self._send(404, page("Not found", "This address belongs to a pdauth login in progress.", False))
 
     def do_HEAD(self) -> None:
         self._send(405, b"")
@@ -236,11 +330,11 @@ class _Server(ThreadingHTTPServer):
     # connection then waits for a SYN retransmit (1 s, then 3 s...).
     request_queue_size = 64
 
-    def __init__(self, target: RedirectTarget, inbox: CallbackInbox):
-        self.address_family = socket.AF_INET6 if ":" in target.bind_host else socket.AF_INET
-        self.callback_path = target.path
+    def __init__(self, host: str, port: int, path: str, inbox: CallbackInbox):
+        self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.callback_path = path
         self.inbox = inbox
-        super().__init__((target.bind_host, target.port), _Handler)
+        super().__init__((host, port), _Handler)
 
     def handle_error(self, request: object, client_address: object) -> None:
         log.debug("loopback: a connection failed", exc_info=True)
@@ -269,6 +363,7 @@ def held_by_pdauth(host: str, port: int) -> bool:
 class CallbackListener:
     """Binds at construction (so a busy port fails before any browser opens); serves in a thread.
 
+    A `localhost` redirect URI binds 127.0.0.1 and ::1 on the port, and fails if either is taken.
     Leaving the `with` block lingers up to `linger` seconds for a page the browser is still owed: the
     serving threads are daemons, and a process that exits first cuts that page off mid-response."""
 
@@ -276,38 +371,45 @@ class CallbackListener:
         target = RedirectTarget.parse(redirect_uri)
         self.inbox = inbox
         self.linger = linger
+        self._servers: list[_Server] = []
+        port = target.port
         try:
-            self._server = _Server(target, inbox)
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE and held_by_pdauth(target.bind_host, target.port):
-                raise PortInUse(
-                    f"Another `pdauth login` is waiting on port {target.port} for its browser",
-                    hint="Finish that login in its browser tab, or cancel it with Ctrl-C in its terminal, "
-                    "then try again",
-                ) from None
-            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
-                raise PortInUse(
-                    f"Port {target.port} on {target.bind_host} is in use, so the login callback cannot be received",
-                    hint=f"Stop what listens there (`lsof -i :{target.port}`) or register another "
-                    "redirect URI in Developer Hub and pass it with --redirect-uri",
-                ) from None
+            for host in target.bind_hosts:
+                server = _bind(host, port, target.path, inbox, optional=host != target.bind_host)
+                if server is not None:
+                    self._servers.append(server)
+                    port = server.server_address[1]  # port 0: the others take the one the first got
+        except BaseException:
+            for server in self._servers:
+                server.server_close()
             raise
-        self.port = self._server.server_address[1]
+        self.port = port
+        self.host = target.bind_host
         # A short poll interval: shutdown() waits for it, and login should end as soon as it is done.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), name="pdauth-loopback", daemon=True
-        )
+        self._threads = [
+            threading.Thread(target=s.serve_forever, args=(0.05,), name="pdauth-loopback", daemon=True)
+            for s in self._servers
+        ]
+
+    @property
+    def start_url(self) -> str:
+        """The one-time address to give the browser instead of the authorize URL."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}{self.inbox.start_path}"
 
     def start(self) -> CallbackListener:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
         return self
 
     def close(self, linger: float = 0.0) -> None:
         """Stop serving, after up to `linger` seconds for a page the browser is owed."""
         if linger and self.inbox.page_owed.is_set():
             self.inbox.page_sent.wait(linger)
-        self._server.shutdown()
-        self._server.server_close()
+        for server, thread in zip(self._servers, self._threads, strict=True):
+            if thread.is_alive():
+                server.shutdown()
+            server.server_close()
 
     def __enter__(self) -> CallbackListener:
         return self.start()
@@ -316,3 +418,28 @@ class CallbackListener:
         # Ctrl-C means stop now; every other exit (success or a failed exchange) finishes the page.
         interrupted = exc_type is not None and not issubclass(exc_type, Exception)
         self.close(linger=0.0 if interrupted else self.linger)
+
+
+def _bind(host: str, port: int, path: str, inbox: CallbackInbox, *, optional: bool) -> _Server | None:
+    """A server on host:port, or PortInUse. An `optional` address this machine does not have (::1 with
+    IPv6 disabled) is skipped: no one else can listen there either."""
+    try:
+        return _Server(host, port, path, inbox)
+    except OSError as exc:
+        shown = f"[{host}]" if ":" in host else host
+        if optional and exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+            return None
+        if exc.errno == errno.EADDRINUSE and held_by_pdauth(host, port):
+            raise PortInUse(
+                f"Another `pdauth login` is waiting on port {port} for its browser",
+                hint="Finish that login in its browser tab, or cancel it with Ctrl-C in its terminal, "
+                "then try again",
+            ) from None
+        if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+            also = " (a localhost callback may arrive at either loopback address)" if optional else ""
+            raise PortInUse(
+                f"Port {port} on {shown} is in use, so the login callback cannot be received{also}",
+                hint=f"Stop what listens there (`lsof -i :{port}`; it may be another user's) or register "
+                "another redirect URI in Developer Hub and pass it with --redirect-uri",
+            ) from None
+        raise

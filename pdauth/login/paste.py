@@ -1,15 +1,18 @@
 """The pasted-URL path of a login: when the browser's redirect cannot reach the listener (another machine,
 no tunnel), the user pastes the address the browser ended on.
 
-Reading stdin blocks and cannot be interrupted, so a daemon thread reads lines and offers each to the
-same `CallbackInbox` the listener feeds: the main thread keeps waiting on the inbox with its timeout, and
-whichever arrives first — the listener's callback or a pasted URL — completes the login. The inbox is the
+Reading stdin blocks, so a daemon thread reads lines and offers each to the same `CallbackInbox` the
+listener feeds: the main thread keeps waiting on the inbox with its timeout, and whichever arrives first —
+the listener's callback or a pasted URL — completes the login. On a terminal the thread reads only once
+a line is there (select), so when the listener wins it stops without reading: the next line typed is
+left for whatever the login asks next (replacing the profile's account), not swallowed. The inbox is the
 one judge (state in constant time, error handling, duplicates); a rejected paste gets its one-line reason
 and the prompt again.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final, Protocol
@@ -20,6 +23,8 @@ if TYPE_CHECKING:
 
 # A pasted address is a few hundred characters; anything longer is not one, and is not kept whole.
 MAX_LINE: Final = 16384
+# How often a reader waiting for a line looks whether the listener has won meanwhile.
+POLL: Final = 0.05
 
 NOT_AN_ADDRESS: Final = (
     "That is not the address from the browser: copy the whole address bar "
@@ -78,10 +83,33 @@ class PasteReader:
         self._thread.start()
         return self
 
+    def join(self, timeout: float) -> None:
+        """Wait (briefly) for the reader to stop, once the inbox has its callback: on a terminal it stops
+        without reading another line."""
+        self._thread.join(timeout)
+
+    def _line_ready(self) -> bool:
+        """Wait until a line can be read without blocking: False once the login needs none. Only on a
+        terminal (where a line arrives whole); other sources are read as they come."""
+        import select
+
+        try:
+            fd = self._source.fileno()  # type: ignore[attr-defined]
+            if not os.isatty(fd):
+                return True
+            while not self._inbox.arrived:
+                if select.select([fd], [], [], POLL)[0]:
+                    return True
+        except (AttributeError, OSError, ValueError):  # no descriptor (a test's typist), or no select
+            return True
+        return False
+
     def _run(self) -> None:
         try:
             self._prompt()
             while not self._inbox.arrived:
+                if not self._line_ready():
+                    return
                 line = self._source.readline(MAX_LINE)
                 if not line or self._inbox.arrived:
                     return  # end of input (the listener may still deliver), or the listener won

@@ -124,7 +124,8 @@ def test_a_remembered_plain_http_oauth_url_is_refused_before_a_refresh(
     keyring = Path(hcli.env["PDAUTH_TEST_KEYRING_FILE"])
     entries = json.loads(keyring.read_text())
     name = f"pdauth/{token_entry(config.parent)}"
-    entries[name] = json.dumps({**json.loads(entries[name]), "issuer": "http://oauth.example.com"})
+    carried = {"issuer": "http://oauth.example.com", "api_domain": "https://acme.pipedrive.com"}
+    entries[name] = json.dumps({**json.loads(entries[name]), **carried})
     keyring.write_text(json.dumps(entries))
     before = snapshot(hcli)
     env = {k: v for k, v in hcli.env.items() if k != "PDAUTH_OAUTH_URL"}

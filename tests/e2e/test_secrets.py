@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 import requests
@@ -221,14 +221,15 @@ def test_a_whole_session_with_v_leaks_no_secret_to_any_output_or_file(
     assert not hits, f"secrets written to {hits}"
     assert (Path(cli.env["PDAUTH_CONFIG_DIR"]) / "config.json").exists()  # the scan saw pdauth's files
 
-    # The browser was started with the authorize URL and nothing else.
+    # The browser was started with the one-time start address and nothing else: its command line is
+    # readable by every local user, so it holds no `state` (the start address redirects to the authorize URL).
     (argv,) = [json.loads(line) for line in record.read_text().splitlines()]
     assert len(argv) == 2 and Path(argv[0]) == QUIET_BROWSER
     url = urlsplit(argv[1])
-    assert f"{url.scheme}://{url.netloc}{url.path}" == f"{emulator.base_url}/oauth/authorize"
-    query = parse_qs(url.query)
-    assert set(query) <= {"client_id", "redirect_uri", "state", "response_type"} and "state" in query
-    assert query["client_id"] == [CLIENT_ID]
+    port = urlsplit(cli.env["PDAUTH_REDIRECT_URI"]).port
+    assert (url.scheme, url.netloc, url.query) == ("http", f"127.0.0.1:{port}", "")
+    assert url.path.startswith("/pdauth/start/") and len(url.path.rsplit("/", 1)[1]) >= 43
+    assert "state" not in argv[1] and CLIENT_ID not in argv[1]
 
 
 # -- permissions ------------------------------------------------------------------------------------

@@ -114,7 +114,8 @@ def test_a_login_that_fails_after_the_callback_still_shows_the_browser_its_page(
 
     def slow_browser(url: str) -> bool:
         def run() -> None:
-            consent = requests.get(url, timeout=30, allow_redirects=False)  # auto-approved: to the callback
+            start = requests.get(url, timeout=30, allow_redirects=False)  # the start address: to authorize
+            consent = requests.get(start.headers["Location"], timeout=30, allow_redirects=False)  # approved
             callback = requests.get(consent.headers["Location"], timeout=30, allow_redirects=False)
             time.sleep(1.0)  # the tab is slow: login has failed and wants to exit by now
             base = consent.headers["Location"].split("/callback")[0]

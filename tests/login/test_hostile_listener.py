@@ -60,6 +60,9 @@ def battery(state: str) -> list[tuple[str, bytes, set[int | None]]]:
         "/CALLBACK",
         "/callback/../callback",
         "/pdauth/complete",
+        "/pdauth/complete/" + "A" * 43,
+        "/pdauth/start",
+        "/pdauth/start/" + "A" * 43,
         "/%2Fcallback",
     ):
         cases.append((f"wrong path {path}", get(f"{path}?{good}"), {404}))
@@ -165,6 +168,13 @@ def outward_address() -> str | None:
     return None if address.startswith("127.") else address
 
 
+def authorize_url(start: str) -> str:
+    """What the browser's one-time start address redirects to (fetching it spends it)."""
+    response = requests.get(start, allow_redirects=False, timeout=10)
+    assert response.status_code == 302, response.text
+    return str(response.headers["Location"])
+
+
 @pytest.fixture
 def make_ctx(client_env: dict[str, str]) -> Callable[..., Context]:
     keyring = MemoryKeyring()
@@ -190,13 +200,14 @@ class HostileBrowser:
         self.connect_seconds = 0.0
 
     def __call__(self, url: str) -> bool:
-        state = parse_qs(urlsplit(url).query)["state"][0]
+        authorize = authorize_url(url)
+        state = parse_qs(urlsplit(authorize).query)["state"][0]
         with self.silent_clients(20):  # open throughout, the genuine callback included
             try:
                 self.attack(state)
             except Exception as exc:  # reported by the test, not swallowed by pdauth
                 self.failures.append(f"battery crashed: {type(exc).__name__}: {exc}")
-            requests.get(url, timeout=30)  # the genuine consent (auto-approved) and callback
+            requests.get(authorize, timeout=30)  # the genuine consent (auto-approved) and callback
         return True
 
     def attack(self, state: str) -> None:
@@ -274,7 +285,7 @@ def test_an_error_callback_can_only_end_the_attempt_and_is_escaped_everywhere(
     replies: list[bytes] = []
 
     def browser(url: str) -> bool:
-        state = parse_qs(urlsplit(url).query)["state"][0]
+        state = parse_qs(urlsplit(authorize_url(url)).query)["state"][0]
         query = f"error={quote(XSS + ESCAPES)}&error_description={quote(XSS + ESCAPES)}"
         if with_state:
             query += f"&state={state}"

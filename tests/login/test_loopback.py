@@ -38,10 +38,10 @@ def get(url: str, **kw: object) -> requests.Response:
 def test_good_callback_redirects_to_a_clean_page_that_shows_the_outcome(listener: CallbackListener) -> None:
     base = listener.base  # type: ignore[attr-defined]
     response = get(f"{base}/callback?code=1.2.abc&state={STATE}")
-    assert response.status_code == 302 and response.headers["Location"] == COMPLETE_PATH
+    assert response.status_code == 302 and response.headers["Location"].startswith(COMPLETE_PATH + "/")
     assert listener.inbox.wait(1).code == "1.2.abc"
     listener.inbox.finish(True, "Logged in to <Acme>")
-    page = get(base + COMPLETE_PATH)
+    page = get(base + response.headers["Location"])
     assert page.status_code == 200
     assert "Logged in to &lt;Acme&gt;" in page.text and "<Acme>" not in page.text
     assert "1.2.abc" not in page.text
@@ -124,8 +124,61 @@ def test_only_loopback_http_redirects(uri: str) -> None:
         RedirectTarget.parse(uri)
 
 
-def test_localhost_binds_the_ipv4_literal() -> None:
-    assert RedirectTarget.parse("http://localhost:8976/cb").bind_host == "127.0.0.1"
+def test_localhost_binds_both_loopback_literals() -> None:
+    target = RedirectTarget.parse("http://localhost:8976/cb")
+    assert target.bind_hosts == ("127.0.0.1", "::1") and target.bind_host == "127.0.0.1"
+
+
+IDENTITY = "Acme Ltd as Jane Doe <jane@acme.example>"
+
+
+def test_the_completion_page_is_served_once_and_only_at_its_own_address(listener: CallbackListener) -> None:
+    """Any local client can connect; only the browser that delivered the callback learns the nonce."""
+    base = listener.base  # type: ignore[attr-defined]
+    location = get(f"{base}/callback?code=1.2.abc&state={STATE}").headers["Location"]
+    nonce = location.rsplit("/", 1)[1]
+    assert len(nonce) >= 43  # 256 bits
+    listener.inbox.finish(True, f"Logged in to {IDENTITY}. You can close this tab.")
+    strays = [
+        COMPLETE_PATH,
+        COMPLETE_PATH + "/",
+        f"{COMPLETE_PATH}/{'A' * len(nonce)}",
+        f"{location}x",
+        location[:-1],
+    ]
+    for path in strays:
+        response = get(base + path)
+        assert response.status_code == 404 and "Jane" not in response.text and "acme" not in response.text, (
+            path
+        )
+    page = get(base + location)
+    assert page.status_code == 200 and "Jane Doe" in page.text
+    again = get(base + location)
+    assert again.status_code == 404 and "Jane" not in again.text
+    assert listener.inbox.page_sent.is_set()
+
+
+def test_the_completion_page_waits_for_a_code() -> None:
+    inbox = CallbackInbox(STATE)
+    assert not inbox.claim_complete(inbox.complete_path.rsplit("/", 1)[1])  # no code yet: nothing to show
+
+
+def test_the_start_address_redirects_once_and_a_second_fetch_aborts_the_login() -> None:
+    port = free_port()
+    authorize = f"http://127.0.0.1:9/oauth/authorize?state={STATE}"
+    inbox = CallbackInbox(STATE, authorize)
+    with CallbackListener(f"http://127.0.0.1:{port}/callback", inbox, linger=0.2) as listener:
+        start = listener.start_url
+        assert start.startswith(f"http://127.0.0.1:{port}/pdauth/start/") and STATE not in start
+        wrong = get(start[:-1] + ("B" if start[-1] != "B" else "C"))
+        assert wrong.status_code == 404 and not inbox.aborted  # guessing cannot abort anyone's login
+        first = get(start)
+        assert first.status_code == 302 and first.headers["Location"] == authorize
+        second = get(start)
+        assert second.status_code == 410 and STATE not in second.text and "Location" not in second.headers
+        assert inbox.aborted and inbox.wait(1).aborted
+        late = get(f"http://127.0.0.1:{port}/callback?code=1.2.abc&state={STATE}")
+        assert late.status_code == 400 and inbox.wait(1).code is None
 
 
 def test_first_good_callback_wins_under_a_race(listener: CallbackListener) -> None:

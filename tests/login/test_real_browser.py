@@ -97,3 +97,43 @@ def test_chromium_deny_exits_4_and_ends_on_the_cancelled_page(browser_env: dict[
     page = final_page(browser_env)
     assert "Login cancelled" in page and "user_denied" in page, page
     assert stored_tokens(browser_env) is None
+
+
+def test_another_local_client_cannot_read_the_completion_page_and_chromium_still_gets_it(
+    browser_env: dict[str, str], emulator: Any, redirect_uri: str
+) -> None:
+    """While Chromium logs in, a local client fetches the completion page as fast as it can (the old fixed
+    address, and a made-up nonce). It must learn nothing of the account, and Chromium must still be served."""
+    import threading
+    from urllib.parse import urlsplit
+
+    import requests
+
+    port = urlsplit(redirect_uri).port
+    seen: list[tuple[int, str]] = []
+    done = threading.Event()
+
+    def snoop() -> None:
+        paths = ["/pdauth/complete", "/pdauth/complete/" + "A" * 43]
+        while not done.is_set():
+            for path in paths:
+                try:
+                    r = requests.get(f"http://127.0.0.1:{port}{path}", timeout=40, allow_redirects=False)
+                except requests.RequestException:
+                    continue
+                seen.append((r.status_code, r.text))
+            time.sleep(0.01)
+
+    snooper = threading.Thread(target=snoop, daemon=True)
+    snooper.start()
+    try:
+        r = login(browser_env)
+    finally:
+        done.set()
+        snooper.join(60)
+    assert r.returncode == 0, r.stderr
+    page = final_page(browser_env)
+    assert "Logged in" in page and emulator.config.company_name in page, page
+    assert seen, "the snooper reached the listener"
+    leaks = [text for _, text in seen if emulator.config.company_name in text or "@" in text]
+    assert leaks == [] and {status for status, _ in seen} == {404}, seen[:3]

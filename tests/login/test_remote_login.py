@@ -189,7 +189,11 @@ def test_each_situation_shows_and_opens_the_right_thing(
     assert [c for c in ui.calls if c[0] == "tunnel"] == expected
     if tunnel:
         assert ui.calls.index(expected[0]) < ui.calls.index(("url", opened))  # the tunnel comes first
-    assert (len(launched) == 1) is launches and (browsed == [ui.url]) is (opened and not launches)
+    # A browser (or helper) is given the one-time start address; the terminal shows the authorize URL.
+    start = f"http://127.0.0.1:{port}/pdauth/start/"
+    assert (len(launched) == 1 and start in launched[0][-1]) is launches
+    assert (len(browsed) == 1 and browsed[0].startswith(start)) is (opened and not launches)
+    assert "/oauth/authorize?" in ui.url and "state=" in ui.url
 
 
 def test_no_browser_option_opens_nothing(env: dict[str, str]) -> None:
@@ -211,7 +215,8 @@ def test_wsl_openers_get_the_url_intact(env: dict[str, str]) -> None:
     ui = RecordingUI()
     ctx = context(env, machine=machine(wsl=True, on_path=["wslview"], launch=windows_browser))
     flows.login(ctx, ui, timeout=20)
-    assert launched == [["/fake/bin/wslview", ui.url]]
+    ((helper, url),) = launched
+    assert helper == "/fake/bin/wslview" and url.startswith("http://127.0.0.1:") and "/pdauth/start/" in url
 
     ps = browser.choose({}, machine(wsl=True, on_path=["powershell.exe"]))
     recorded: list[list[str]] = []

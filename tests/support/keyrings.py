@@ -73,3 +73,15 @@ class JsonFileKeyring(KeyringBackend):
         if data.pop(f"{service}/{username}", None) is None:
             raise PasswordDeleteError("not found")
         self._save(data)
+
+
+class ConfigBreakingKeyring(JsonFileKeyring):
+    """A JsonFileKeyring that, once a token set is stored, replaces PDAUTH_TEST_BREAK_ON_WRITE (a file) with
+    a directory: a real failure of the config write that follows, at exactly that moment."""
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        super().set_password(service, username, password)
+        target = os.environ.get("PDAUTH_TEST_BREAK_ON_WRITE")
+        if target and ":" not in username and not Path(target).is_dir():
+            Path(target).unlink(missing_ok=True)
+            Path(target).mkdir()
