@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from pdauth.errors import ExitCode, StoreError, UntrustedPath, WrongPassphrase
+from pdauth.hotpath.paths import entry_name
 from pdauth.store.file import FileStore
 from tests.conftest import CLI
 from tests.support.harness import QUIET_BROWSER, pdauth
@@ -247,5 +248,9 @@ def test_two_profiles_refreshing_at_once_both_keep_their_new_tokens(cli: CLI) ->
             assert run.returncode == 0, err
             printed[name] = json.loads(out)["access_token"]
         store = FileStore(path, passphrase=lambda: "correct horse")
-        kept = {name: json.loads(store.get(name) or "{}").get("access_token") for name in ("a", "b")}
+        namespace = json.loads((path.parent / "config.json").read_text())["namespace"]
+        kept = {
+            name: json.loads(store.get(entry_name(name, namespace)) or "{}").get("access_token")
+            for name in ("a", "b")
+        }
         assert kept == printed, f"round {round_}: a refreshed set was lost"
