@@ -48,6 +48,15 @@ class ConfigError(PdauthError):
     exit_code = ExitCode.USAGE
 
 
+class UntrustedPath(ConfigError):
+    """A config dir, a file in it or a directory above it that someone else owns or may write to: pdauth
+    reads nothing there (its config says where secrets are sent)."""
+
+    def __init__(self, message: str, hint: str | None = None, *, path: str = "") -> None:
+        super().__init__(message, hint)
+        self.path = path
+
+
 class UsageError(ConfigError):
     """The command line itself is wrong (typer's parsing failed): an unknown option, a missing value."""
 

@@ -93,6 +93,12 @@ class Context:
 
     @cached_property
     def config(self) -> cfg.ConfigFile:
+        # Every command reads the config first (ConfigFile.load checks whose the config dir is). keyring's
+        # own config file, which can make keyring import code, is checked the same way at the same time.
+        from pdauth.hotpath import trust
+        from pdauth.hotpath.paths import keyring_config_path
+
+        trust.check_keyring_config(keyring_config_path(self.env))
         return cfg.ConfigFile.load(self.config_dir)
 
     @cached_property

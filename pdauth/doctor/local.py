@@ -8,13 +8,16 @@ import secrets
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from pdauth import envvars
 from pdauth.core import settings as cfg
 from pdauth.core.context import Context
 from pdauth.doctor.check import Check
 from pdauth.errors import PassphraseRequired
+
+if TYPE_CHECKING:
+    from pdauth.hotpath.trust import Problem
 
 PROBE_PREFIX: Final = "pdauth-doctor:probe-"  # ':' never occurs in a profile name, so never collides
 
@@ -33,7 +36,15 @@ def check_versions() -> Check:
 
 
 def check_permissions(ctx: Context) -> Check:
+    """Whose the config dir, its files and the directories above it are (pdauth.hotpath.trust: a problem
+    there blocks, since pdauth then reads nothing), then whether the modes are owner-only (a warning)."""
+
     directory = ctx.config_dir
+    refused = _refused(ctx)
+    if refused:
+        detail = "; ".join(f"{p.path}: {p.what}" for p in refused)
+        fix = "; ".join(dict.fromkeys(p.fix for p in refused))
+        return Check("config permissions", False, f"pdauth refuses to read {directory}: {detail}", fix, True)
     if not directory.exists():
         return Check("config permissions", True, f"{directory} does not exist yet (login creates it 0700)")
     loose = [(directory, 0o700)] if _mode(directory) & 0o077 else []
@@ -42,10 +53,22 @@ def check_permissions(ctx: Context) -> Check:
         if path.exists() and _mode(path) & 0o077:
             loose.append((path, 0o600))
     if not loose:
-        return Check("config permissions", True, f"{directory} is 0700 and its files 0600")
+        return Check("config permissions", True, f"{directory} is 0700 and its files 0600, all yours")
     detail = "; ".join(f"{p} is {_mode(p):04o}, should be {want:04o}" for p, want in loose)
     fix = "; ".join(f"chmod {want:o} {p}" for p, want in loose)
     return Check("config permissions", False, detail, fix)
+
+
+def config_is_untrusted(ctx: Context) -> bool:
+    """Whether pdauth refuses the config dir: then no check may read it (doctor runs only the two above)."""
+    return bool(_refused(ctx))
+
+
+def _refused(ctx: Context) -> list[Problem]:
+    from pdauth.hotpath import trust
+    from pdauth.hotpath.paths import keyring_config_path
+
+    return trust.problems(ctx.config_dir) + trust.keyring_config_problems(keyring_config_path(ctx.env))
 
 
 def _mode(path: Path) -> int:

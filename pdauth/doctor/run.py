@@ -19,6 +19,7 @@ from pdauth.doctor.local import (
     check_redirect,
     check_store,
     check_versions,
+    config_is_untrusted,
 )
 from pdauth.doctor.network import check_api_domain, check_network_settings, check_oauth_host
 from pdauth.doctor.tokens import check_profiles, check_token_source
@@ -33,6 +34,10 @@ def _not_needed(name: str, source: str) -> Callable[[], Iterable[Check]]:
 
 
 def run(ctx: Context, *, network_timeout: float = 3.0) -> list[Check]:
+    if config_is_untrusted(ctx):
+        # Every other check reads the config or the store, which pdauth refuses here: the permissions
+        # row says why and what to do, and nothing of the untrusted files is read.
+        return [check_versions(), check_permissions(ctx)]
     checks: list[Check] = []
     steps: list[tuple[str, bool, Callable[[], Iterable[Check]]]] = [
         ("pdauth", True, lambda: [check_versions()]),

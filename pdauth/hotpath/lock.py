@@ -34,6 +34,8 @@ except ImportError:  # pragma: no cover - Windows
 # hand-over quick; the cap keeps a crowd of waiters from spinning.
 _FIRST_POLL = 0.002
 _MAX_POLL = 0.02
+# A lock file is never a symbolic link pdauth made: one in its place is refused, not followed.
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 class FileLock:
@@ -54,7 +56,7 @@ class FileLock:
     def __enter__(self) -> FileLock:
         if fcntl is not None and self._fd is None:  # entering a lock that is already open keeps it
             try:
-                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o600)
             except OSError as exc:
                 raise unusable(f"{self.what} ({os.fspath(self.path)})", exc) from None
         return self

@@ -12,6 +12,7 @@ import os
 import sys
 
 from pdauth.envvars import ENV_ACCESS_TOKEN, ENV_CONFIG_DIR, ENV_PROFILE, ENV_REFRESH_TOKEN
+from pdauth.hotpath import trust
 from pdauth.hotpath.json_read import loads
 
 TYPE_CHECKING = False  # not `from typing import ...`: see docs/performance.md
@@ -78,6 +79,7 @@ def profile_entry(
     cannot be read (the core then says what is wrong)."""
     if env.get(ENV_ACCESS_TOKEN) or env.get(ENV_REFRESH_TOKEN):
         return None  # tokens from the env come first and never touch the store
+    trust.check_keyring_config(keyring_config_path(env))  # valid_token consults it; keyring imports from it
     directory = config_dir(env)
     try:
         raw = read_config(directory)
@@ -95,9 +97,14 @@ def profile_entry(
 
 
 def read_config(directory: str | os.PathLike[str]) -> object:
-    """The config file's JSON; FileNotFoundError when there is none, OSError or ValueError when unreadable."""
-    with open(os.path.join(directory, CONFIG_FILE), encoding="utf-8") as fh:
-        return loads(fh.read())
+    """The config file's JSON; FileNotFoundError when there is none, OSError or ValueError when unreadable.
+
+    UntrustedPath first when the config dir is not the user's own (pdauth.hotpath.trust): every front
+    door reads the config through here before anything else, so the check cannot be skipped.
+    """
+    trust.check_config_dir(directory)
+    data = trust.read_trusted(os.path.join(directory, CONFIG_FILE))
+    return loads(data.decode("utf-8"))
 
 
 def profile_name(option: str | None, env: Mapping[str, str], default_profile: object) -> str:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import re
 import socket
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ from pdauth.login import flow as flows
 from tests.conftest import CLI, free_port
 from tests.support.fakes import QuietLoginUI
 from tests.support.keyrings import MemoryKeyring
+from tests.support.other_user import throwaway_user
 from tests.support.remote import context, emulator_env, machine
 from tests.support.trouble_keyrings import ForgetfulKeyring, HangingKeyring, no_keyring
 
@@ -145,6 +148,50 @@ def test_bad_permissions(logged_in: dict[str, str], keyring: MemoryKeyring, isol
     assert failed(checks) == {"config permissions"} and not blocked(checks)
     assert "0755" in check.detail and "0644" in check.detail
     assert check.fix == f"chmod 700 {isolated_env}; chmod 600 {isolated_env / 'config.json'}"
+
+
+@pytest.fixture(scope="module")
+def other_user() -> Iterator[pwd.struct_passwd]:
+    with throwaway_user() as user:
+        yield user
+
+
+@pytest.mark.parametrize(
+    "spoiled", ["config.json", "", "..", "locks"], ids=["file", "dir", "parent", "locks"]
+)
+def test_ownership_is_checked_not_only_the_mode(
+    logged_in: dict[str, str],
+    keyring: MemoryKeyring,
+    isolated_env: Path,
+    other_user: pwd.struct_passwd,
+    spoiled: str,
+) -> None:
+    """A config dir, file or ancestor another user owns is not pdauth's: doctor says whose it is, and that
+    pdauth refuses it (blocking), without reading anything there (no other check runs)."""
+    (isolated_env / "locks").mkdir(mode=0o700, exist_ok=True)
+    target = os.path.normpath(isolated_env / spoiled)
+    mode = os.stat(target).st_mode
+    os.chown(target, other_user.pw_uid, other_user.pw_gid)
+    assert os.stat(target).st_mode == mode  # only the owner differs: a mode check alone passes it
+    writes = keyring.writes
+    checks = run(logged_in, keyring)
+    check = checks["config permissions"]
+    assert set(checks) == {"pdauth", "config permissions"}
+    assert not check.ok and check.blocking
+    assert f"{target}: it is owned by {other_user.pw_name}" in check.detail
+    assert f"chown root {target}" in (check.fix or "")
+    assert keyring.writes == writes  # no probe entry written
+
+
+def test_doctor_on_the_command_line_shows_whose_file_it_is(
+    cli: CLI, isolated_env: Path, other_user: pwd.struct_passwd
+) -> None:
+    assert cli("login").returncode == 0
+    os.chown(isolated_env / "config.json", other_user.pw_uid, other_user.pw_gid)
+    r = cli("doctor", "--json")
+    assert r.returncode == 1, r.stderr
+    rows = {c["name"]: c for c in json.loads(r.stdout)["checks"]}
+    assert not rows["config permissions"]["ok"] and other_user.pw_name in rows["config permissions"]["detail"]
 
 
 def test_no_keyring(env: dict[str, str]) -> None:

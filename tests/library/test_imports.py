@@ -45,6 +45,7 @@ SESSION_MODULES = {
     "pdauth.hotpath.json_read",
     "pdauth.hotpath.limits",
     "pdauth.hotpath.paths",
+    "pdauth.hotpath.trust",  # paths reads the config only after checking whose it is
     "pdauth.library",
     "pdauth.library.context",
     "pdauth.library.credentials",
