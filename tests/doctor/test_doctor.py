@@ -22,8 +22,8 @@ from pdauth.login import flow as flows
 from tests.conftest import CLI, free_port
 from tests.support.fakes import QuietLoginUI
 from tests.support.keyrings import MemoryKeyring
-from tests.support.other_user import throwaway_user
 from tests.support.remote import context, emulator_env, machine
+from tests.support.second_user import throwaway_user
 from tests.support.trouble_keyrings import ForgetfulKeyring, HangingKeyring, no_keyring
 
 ALL_CHECKS = {

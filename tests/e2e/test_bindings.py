@@ -8,13 +8,11 @@ Secret Service and `pdauth token`'s fast path.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import subprocess
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ import pytest
 from tests.conftest import CLI, CLIENT_ID, CLIENT_SECRET, Result, unused_fixed_port
 from tests.support.entries import namespace, of_profile, secret_entry, token_entry
 from tests.support.harness import keyring_file
+from tests.support.second_user import throwaway_user
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -192,14 +191,8 @@ class Listener:
 @pytest.fixture
 def other_user() -> Iterator[str]:
     """A throwaway second OS user (the tests run as root in CI), removed afterwards."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root to create a throwaway second OS user (useradd)")
-    name = f"pdb{uuid.uuid4().hex[:8]}"
-    subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True)
-    try:
-        yield name
-    finally:
-        subprocess.run(["userdel", name], check=False)
+    with throwaway_user() as user:
+        yield user.pw_name
 
 
 def expire_noted(cli: CLI, directory: Path) -> None:

@@ -23,7 +23,7 @@ import pytest
 from pdauth.errors import ExitCode
 from tests.conftest import CLI, CLIENT_ID
 from tests.support.harness import expire_stored, keyring_file
-from tests.support.other_user import chown_tree, throwaway_user
+from tests.support.second_user import chown_tree, throwaway_user
 
 
 class Recorder:

@@ -24,7 +24,7 @@ import pytest
 from pdauth.errors import ExitCode, UntrustedPath
 from tests.conftest import CLI
 from tests.support.harness import QUIET_BROWSER, expire_stored, keyring_file
-from tests.support.other_user import throwaway_user
+from tests.support.second_user import throwaway_user
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +126,7 @@ def test_every_command_refuses_a_config_dir_that_is_not_the_users_own(
 @pytest.mark.parametrize(
     ("spoiler", "words"),
     [
-        ("config.json another user's", "it is owned by pdauth-t"),
+        ("config.json another user's", "it is owned by pdt"),
         ("config.json world-writable", "it is writable by its group and others (mode 0666). Run `chmod 600 "),
         ("config.json a symbolic link", "it is a symbolic link. Replace the link with the file itself"),
         ("parent group-writable", "it is writable by its group (mode 0770). Run `chmod go-w "),

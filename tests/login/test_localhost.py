@@ -73,7 +73,7 @@ def test_another_user_on_ipv6_loopback_makes_login_fail_before_the_browser_opens
     emulator.reset_stats()
     port = port_of(redirect_uri)
     with throwaway_user() as user:
-        squatter = run_as(user, SQUATTER, str(port), "20")
+        squatter = run_as(user.pw_name, SQUATTER, str(port), "20")
         try:
             assert squatter.stdout is not None
             assert squatter.stdout.readline().strip() == "listening", squatter.stderr.read()  # type: ignore[union-attr]

@@ -9,14 +9,23 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pwd
 import secrets
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.support.realtools import unavailable
+
 SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+# useradd's exit codes when another useradd holds /etc/passwd or /etc/group (xdist workers run at once).
+_LOCKED = (1, 10)
 
 
 def require_root() -> None:
@@ -24,21 +33,39 @@ def require_root() -> None:
         pytest.skip("needs root to create a second OS user (useradd)")
     for tool in ("useradd", "userdel", "runuser"):
         if shutil.which(tool) is None:
-            pytest.skip(f"needs {tool} to act as a second OS user")
+            unavailable(f"needs {tool} to act as a second OS user")
     if not os.access(SYSTEM_PYTHON, os.X_OK):
-        pytest.skip(f"needs {SYSTEM_PYTHON} for the second user's processes")
+        unavailable(f"needs {SYSTEM_PYTHON} for the second user's processes")
 
 
 @contextlib.contextmanager
-def throwaway_user() -> Iterator[str]:
-    """A new user with no home and no login shell, removed afterwards."""
+def throwaway_user() -> Iterator[pwd.struct_passwd]:
+    """A new user with no home and no login shell (and a group of its own), removed afterwards."""
     require_root()
     name = f"pdt{secrets.token_hex(4)}"
-    subprocess.run(["useradd", "-M", "-N", "-s", "/usr/sbin/nologin", name], check=True, capture_output=True)
+    command = ["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", "--user-group", name]
+    for _ in range(50):
+        made = subprocess.run(command, capture_output=True, text=True, timeout=30)
+        if made.returncode == 0:
+            break
+        if made.returncode not in _LOCKED:
+            pytest.fail(f"useradd failed: {made.stderr.strip()}")
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"useradd kept failing: {made.stderr.strip()}")
     try:
-        yield name
+        yield pwd.getpwnam(name)
     finally:
-        subprocess.run(["userdel", name], check=False, capture_output=True)
+        for _ in range(50):
+            if subprocess.run(["userdel", name], capture_output=True, timeout=30).returncode not in _LOCKED:
+                break
+            time.sleep(0.1)
+
+
+def chown_tree(root: Path, user: pwd.struct_passwd) -> None:
+    """Give `root` and everything under it to `user`, as if that user had made them."""
+    for path in [root, *root.rglob("*")]:
+        os.lchown(path, user.pw_uid, user.pw_gid)
 
 
 def run_as(user: str, code: str, *args: str) -> subprocess.Popen[str]:
