@@ -10,6 +10,7 @@ with the stored tokens untouched.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -241,3 +242,21 @@ def test_netrc_never_replaces_the_bearer_token(cli: CLI, tmp_path: Path, proxy: 
     assert cli("login", **env).returncode == 0
     r = cli("whoami", **env)
     assert r.returncode == 0, r.stderr  # a Basic netrc header would have got a 401
+
+
+def test_a_whole_session_sends_nothing_but_to_the_issuer_and_the_api_domain(
+    cli: CLI, proxy: RunningProxy, emulator: object
+) -> None:
+    """No telemetry, no update check: every request a login → whoami → call → refresh → status → revoke
+    session makes goes to the OAuth server or the account's api_domain (the emulator serves both). The
+    proxy sees every request, since nothing is exempted by NO_PROXY but the login's own listener."""
+    env = {"HTTP_PROXY": proxy.url}
+    assert cli("login", **env).returncode == 0
+    for command in (("whoami",), ("call", "/v2/deals"), ("refresh",), ("token",), ("status",), ("doctor",)):
+        assert cli(*command, **env).returncode in (0, 1), command  # doctor may find this machine wanting
+    assert cli("logout", "--revoke", **env).returncode == 0
+    base = emulator.base_url  # type: ignore[attr-defined]
+    requested = re.findall(r"Request \(file descriptor \d+\): (\S+) (\S+)", proxy.seen())
+    assert len(requested) >= 8, proxy.seen()
+    elsewhere = [f"{method} {url}" for method, url in requested if not url.startswith(f"{base}/")]
+    assert not elsewhere, elsewhere
