@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hmac
 import html
-import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 from pdauth import envvars
 from pdauth.core import oauth
 from pdauth.core.http import TIMEOUT
+from pdauth.core.settings import is_loopback_url
 from pdauth.core.sources import SOURCE_ENV_REFRESH, AccessToken
 from pdauth.errors import AuthorizationDenied, ConfigError, LoginError
 
@@ -81,7 +81,7 @@ class Target:
 
     def check(self) -> None:
         parts = urlsplit(self.base_url)
-        if parts.scheme not in ("http", "https") or not _is_loopback(parts.hostname or ""):
+        if parts.scheme not in ("http", "https") or not is_loopback_url(self.base_url):
             raise ConfigError(
                 f"emulator={self.base_url!r} is not an emulator on this machine",
                 hint="Give the URL `pdauth emulator` prints (http://127.0.0.1:PORT); for Pipedrive itself, "
@@ -168,12 +168,3 @@ def _allow(session: requests.Session, target: Target, page: requests.Response) -
         allow_redirects=False,
         timeout=TIMEOUT,
     )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
